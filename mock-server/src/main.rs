@@ -1,0 +1,273 @@
+//! The `synthflow-mock` command: parses flags, loads fixtures, binds and serves. Everything else
+//! lives in the library so tests run the same code in-process.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use synthflow::contract::{check_call_body, CheckOptions};
+use synthflow_mock::{server, AppState, AuthPolicy, Config, LoadOptions, Store, UnknownIdStatus};
+
+/// An offline mock of Synthflow's `GET /v2/calls/{call_id}`. With no arguments it serves the
+/// fixtures embedded in the binary on 127.0.0.1:8080.
+#[derive(Parser, Debug)]
+#[command(name = "synthflow-mock", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the fixtures (the default).
+    Serve(ServeArgs),
+    /// Print the fixture ids with their status and end reason.
+    List(SourceArgs),
+    /// Check fixture files or folders against the vendor's schema and the invariants.
+    Validate(ValidateArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct SourceArgs {
+    /// Serve this folder (`DIR/calls/*.json`, `DIR/errors/*.json`) instead of the embedded fixtures.
+    #[arg(long, env = "SYNTHFLOW_MOCK_FIXTURES", value_name = "DIR")]
+    fixtures: Option<PathBuf>,
+    /// Accept enum values the vendor's document does not list (recorded live data).
+    #[arg(long, env = "SYNTHFLOW_MOCK_ALLOW_OUT_OF_SPEC")]
+    allow_out_of_spec: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Address to listen on.
+    #[arg(long, env = "SYNTHFLOW_MOCK_HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on; 0 picks a free one (printed on start).
+    #[arg(long, env = "SYNTHFLOW_MOCK_PORT", default_value_t = 8080)]
+    port: u16,
+    /// Accept only these Bearer tokens (repeat, or comma-separate in the env var). Default: any.
+    #[arg(long = "token", env = "SYNTHFLOW_MOCK_TOKENS", value_delimiter = ',', hide_env_values = true)]
+    tokens: Vec<String>,
+    /// Status for a well-formed call id with no fixture: 400 (documented) or 404.
+    #[arg(long, env = "SYNTHFLOW_MOCK_UNKNOWN_ID_STATUS", value_enum, default_value = "400")]
+    unknown_id_status: UnknownIdStatus,
+}
+
+#[derive(Args, Debug)]
+struct ValidateArgs {
+    /// Fixture files or folders (folders: every `*.json` below, recursively).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Accept enum values the vendor's document does not list.
+    #[arg(long)]
+    allow_out_of_spec: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(cli.serve),
+        Some(Command::Serve(args)) => serve(args),
+        Some(Command::List(args)) => list(&args),
+        Some(Command::Validate(args)) => validate(&args),
+    }
+}
+
+fn load(source: &SourceArgs) -> Result<Store, String> {
+    let result = match &source.fixtures {
+        Some(dir) => Store::from_dir(
+            dir,
+            LoadOptions {
+                allow_out_of_spec: source.allow_out_of_spec,
+            },
+        ),
+        None => Store::embedded(),
+    };
+    result.map_err(|e| format!("synthflow-mock: refusing to start: {e}"))
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let store = match load(&args.source) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let addr: SocketAddr = match format!("{}:{}", bracket(&args.host), args.port).parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("synthflow-mock: bad --host/--port: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = Config {
+        auth: AuthPolicy::tokens(args.tokens),
+        unknown_id: args.unknown_id_status,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("synthflow-mock: cannot listen on {addr}: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        let local = listener.local_addr().expect("bound address");
+        let n = store.len();
+        let first = store.ids().first().cloned().unwrap_or_default();
+        let router = synthflow_mock::app(AppState::new(store, config));
+        println!("synthflow-mock: serving {n} calls on http://{local}/v2/calls/{{call_id}} (e.g. {first})");
+        match server::serve(listener, router, shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("synthflow-mock: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
+
+fn bracket(host: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn list(args: &SourceArgs) -> ExitCode {
+    let store = match load(args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("{:<38} {:<20} END_CALL_REASON", "CALL_ID", "STATUS");
+    for f in store.fixtures() {
+        let status = f.status.as_ref().map_or("-", |s| s.as_str());
+        let reason = f.end_call_reason.as_ref().map_or("-", |s| s.as_str());
+        println!("{:<38} {:<20} {}", f.id, status, reason);
+    }
+    ExitCode::SUCCESS
+}
+
+fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.filter_map(Result::ok).map(|e| e.path()).collect();
+        entries.sort();
+        for e in entries {
+            if e.is_dir() || e.extension().is_some_and(|x| x == "json") {
+                collect_files(&e, out)?;
+            }
+        }
+    } else {
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+fn validate(args: &ValidateArgs) -> ExitCode {
+    let mut files = Vec::new();
+    for p in &args.paths {
+        if let Err(e) = collect_files(p, &mut files) {
+            eprintln!("synthflow-mock: cannot read {}: {e}", p.display());
+            return ExitCode::from(2);
+        }
+    }
+    let opts = CheckOptions {
+        allow_out_of_spec: args.allow_out_of_spec,
+    };
+    let mut problems = Vec::new();
+    for file in &files {
+        let bytes = match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => {
+                problems.push(serde_json::json!({"file": file.display().to_string(), "pointer": "", "kind": "io", "message": e.to_string()}));
+                continue;
+            }
+        };
+        // Error bodies are not call bodies; a folder named `errors` holds them.
+        if file.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "errors") {
+            if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                let v = synthflow::contract::json_violation(&e);
+                problems.push(serde_json::json!({"file": file.display().to_string(), "pointer": v.pointer, "kind": v.kind, "message": v.message}));
+            }
+            continue;
+        }
+        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned());
+        for v in check_call_body(&bytes, stem.as_deref(), opts).violations {
+            problems.push(serde_json::json!({"file": file.display().to_string(), "pointer": v.pointer, "kind": v.kind, "message": v.message}));
+        }
+    }
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({"files": files.len(), "problems": problems, "ok": problems.is_empty()})
+        ),
+        Format::Text => {
+            for p in &problems {
+                let pointer = p["pointer"].as_str().unwrap_or("");
+                println!(
+                    "{}:{}: [{}] {}",
+                    p["file"].as_str().unwrap_or(""),
+                    if pointer.is_empty() { "/" } else { pointer },
+                    p["kind"].as_str().unwrap_or(""),
+                    p["message"].as_str().unwrap_or("")
+                );
+            }
+            eprintln!("{} file(s) checked, {} problem(s)", files.len(), problems.len());
+        }
+    }
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

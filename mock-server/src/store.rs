@@ -1,0 +1,265 @@
+//! The fixture store: every call body, loaded and validated once, kept as the bytes to send.
+//!
+//! A fixture file is the exact 200 body the live API returns for one call (`calls/<call_id>.json`),
+//! so it is served as stored, never re-serialised. Start-up checks every file with the shared
+//! contract checks (`synthflow::contract`) and refuses the whole set if any file is bad, naming each
+//! bad file with the place and what was expected: a mock serving half a set would fail tests far
+//! from the cause. Values outside the spec (unknown enum members) are refused unless
+//! [`LoadOptions::allow_out_of_spec`] is set, since recorded live data may run ahead of the spec.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use synthflow::contract::{check_call_body, json_violation, CheckOptions, Violation, ViolationKind};
+use synthflow::model::{CallStatus, EndCallReason};
+
+use crate::error::{ErrorBodies, Template};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// How fixtures are loaded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Accept enum values the vendor's document does not list.
+    pub allow_out_of_spec: bool,
+}
+
+/// One call, ready to serve.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    /// The call id (the file name without `.json`).
+    pub id: String,
+    /// The exact body to send.
+    pub body: Bytes,
+    /// Where it came from (a path, or `embedded:calls/<file>`).
+    pub source: String,
+    /// The call's status, for listings.
+    pub status: Option<CallStatus>,
+    /// The call's end reason, for listings.
+    pub end_call_reason: Option<EndCallReason>,
+}
+
+/// A fixture file that cannot be served, and why.
+#[derive(Debug, Clone)]
+pub struct BadFile {
+    /// The file.
+    pub path: String,
+    /// What is wrong, each with its place.
+    pub problems: Vec<Violation>,
+}
+
+impl fmt::Display for BadFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}: {p}", self.path)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a fixture set could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// One or more files are bad; all of them are listed.
+    #[error("{} bad fixture file(s):\n{}", .0.len(), .0.iter().map(|b| b.to_string()).collect::<Vec<_>>().join("\n"))]
+    BadFiles(Vec<BadFile>),
+    /// A folder or file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The folder holds no call fixture.
+    #[error("no call fixtures (*.json) found in {0}")]
+    Empty(String),
+}
+
+/// The loaded fixture set.
+#[derive(Debug, Clone)]
+pub struct Store {
+    calls: HashMap<String, Fixture>,
+    ids: Vec<String>,
+    errors: ErrorBodies,
+}
+
+impl Store {
+    /// The fixtures embedded in the binary at build time (`fixtures/calls`, `fixtures/errors`).
+    pub fn embedded() -> Result<Store, StoreError> {
+        let calls = embedded::CALLS
+            .iter()
+            .map(|(name, bytes)| (format!("embedded:calls/{name}"), name.to_string(), Bytes::from_static(bytes)))
+            .collect();
+        let errors = embedded::ERRORS
+            .iter()
+            .map(|(name, bytes)| (format!("embedded:errors/{name}"), name.to_string(), Bytes::from_static(bytes)))
+            .collect();
+        Store::from_sources(calls, errors, LoadOptions::default())
+    }
+
+    /// A fixture folder: `DIR/calls/*.json` (or `DIR/*.json` when there is no `calls/`), and the error
+    /// bodies of `DIR/errors/` where present, the embedded ones otherwise.
+    pub fn from_dir(dir: &Path, opts: LoadOptions) -> Result<Store, StoreError> {
+        let calls_dir = if dir.join("calls").is_dir() { dir.join("calls") } else { dir.to_path_buf() };
+        let calls = read_json_files(&calls_dir)?;
+        if calls.is_empty() {
+            return Err(StoreError::Empty(calls_dir.display().to_string()));
+        }
+        let errors_dir = dir.join("errors");
+        let mut errors: Vec<(String, String, Bytes)> = embedded::ERRORS
+            .iter()
+            .map(|(name, bytes)| (format!("embedded:errors/{name}"), name.to_string(), Bytes::from_static(bytes)))
+            .collect();
+        if errors_dir.is_dir() {
+            for own in read_json_files(&errors_dir)? {
+                errors.retain(|e| e.1 != own.1);
+                errors.push(own);
+            }
+        }
+        Store::from_sources(calls, errors, opts)
+    }
+
+    /// Builds a store from (source, file name, bytes) triples.
+    pub fn from_sources(
+        calls: Vec<(String, String, Bytes)>,
+        errors: Vec<(String, String, Bytes)>,
+        opts: LoadOptions,
+    ) -> Result<Store, StoreError> {
+        let mut bad = Vec::new();
+        let mut map = HashMap::with_capacity(calls.len());
+        for (source, name, body) in calls {
+            match check_fixture(&name, body, &source, opts) {
+                Ok(f) => {
+                    map.insert(f.id.clone(), f);
+                }
+                Err(b) => bad.push(b),
+            }
+        }
+        let errors = load_error_bodies(&errors, &mut bad);
+        match errors {
+            Some(errors) if bad.is_empty() => {
+                let mut ids: Vec<String> = map.keys().cloned().collect();
+                ids.sort();
+                Ok(Store { calls: map, ids, errors })
+            }
+            _ => Err(StoreError::BadFiles(bad)),
+        }
+    }
+
+    /// The fixture of a call id.
+    pub fn get(&self, id: &str) -> Option<&Fixture> {
+        self.calls.get(id)
+    }
+
+    /// Every call id, sorted.
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// Every fixture, in id order.
+    pub fn fixtures(&self) -> impl Iterator<Item = &Fixture> {
+        self.ids.iter().filter_map(|id| self.calls.get(id))
+    }
+
+    /// Number of calls.
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// No calls at all.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    /// The error bodies.
+    pub fn errors(&self) -> &ErrorBodies {
+        &self.errors
+    }
+}
+
+/// Validates one call body; its file name (less `.json`) must be the call id it holds.
+pub fn check_fixture(name: &str, body: Bytes, source: &str, opts: LoadOptions) -> Result<Fixture, BadFile> {
+    let id = name.strip_suffix(".json").unwrap_or(name).to_owned();
+    let report = check_call_body(
+        &body,
+        Some(&id),
+        CheckOptions {
+            allow_out_of_spec: opts.allow_out_of_spec,
+        },
+    );
+    if !report.is_ok() {
+        return Err(BadFile {
+            path: source.to_owned(),
+            problems: report.violations,
+        });
+    }
+    let call = report.envelope.as_ref().and_then(|e| e.call());
+    Ok(Fixture {
+        status: call.and_then(|c| c.status.clone()),
+        end_call_reason: call.and_then(|c| c.end_call_reason.clone()),
+        id,
+        body,
+        source: source.to_owned(),
+    })
+}
+
+fn load_error_bodies(files: &[(String, String, Bytes)], bad: &mut Vec<BadFile>) -> Option<ErrorBodies> {
+    let mut get = |name: &str| -> Option<Template> {
+        let found = files.iter().find(|f| f.1 == name);
+        let problem = match found {
+            None => Violation {
+                kind: ViolationKind::Json,
+                pointer: String::new(),
+                message: "missing: every fixture set needs this error body".into(),
+            },
+            Some((_, _, bytes)) => match Template::new(bytes.clone()) {
+                Ok(t) => return Some(t),
+                Err(e) => json_violation(&e),
+            },
+        };
+        let path = found.map_or_else(|| format!("errors/{name}"), |f| f.0.clone());
+        bad.push(BadFile { path, problems: vec![problem] });
+        None
+    };
+    let [a, b, c, d, e, f] = ErrorBodies::FILES.map(&mut get);
+    Some(ErrorBodies {
+        bad_request: a?,
+        not_found: b?,
+        missing_auth: c?,
+        invalid_token: d?,
+        route_not_found: e?,
+        method_not_allowed: f?,
+    })
+}
+
+fn read_json_files(dir: &Path) -> Result<Vec<(String, String, Bytes)>, StoreError> {
+    let io = |source| StoreError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).map_err(|source| StoreError::Io {
+                path: p.display().to_string(),
+                source,
+            })?;
+            let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            Ok((p.display().to_string(), name, Bytes::from(bytes)))
+        })
+        .collect()
+}

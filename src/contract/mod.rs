@@ -1,0 +1,197 @@
+//! The contract checks, written once and run by the mock's start-up, its `validate` command and the
+//! contract suite.
+//!
+//! A body is checked in four passes, each reported as [`Violation`]s with a JSON pointer:
+//! 1. [`ViolationKind::Json`]: it parses as JSON (else: line and column);
+//! 2. [`ViolationKind::Schema`] / [`ViolationKind::OutOfSpec`]: it validates against the response
+//!    schema of the vendored OpenAPI document (`spec/`), as JSON Schema 2020-12 with formats checked.
+//!    An enum value the document does not list is `OutOfSpec`, so a caller can accept recorded live
+//!    data that runs ahead of the spec without accepting anything else;
+//! 3. [`ViolationKind::Lossless`]: it decodes into the typed model and re-encodes to the same value;
+//! 4. [`ViolationKind::Invariant`]: what must hold of a real call ([`invariants`] lists them).
+
+pub mod coverage;
+pub mod invariants;
+mod lossless;
+mod schema;
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::model::GetCallResponse;
+
+pub use schema::{corrected_schemas, openapi_document, Schemas, ERRATA, SPEC_YAML};
+
+/// Which pass found a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationKind {
+    /// Not JSON at all.
+    Json,
+    /// Does not validate against the vendor's schema.
+    Schema,
+    /// A value (an enum member) the vendor's document does not list.
+    OutOfSpec,
+    /// Decoding then encoding with the typed model changed the value.
+    Lossless,
+    /// A property every real call has does not hold.
+    Invariant,
+}
+
+impl fmt::Display for ViolationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ViolationKind::Json => "json",
+            ViolationKind::Schema => "schema",
+            ViolationKind::OutOfSpec => "out-of-spec",
+            ViolationKind::Lossless => "lossless",
+            ViolationKind::Invariant => "invariant",
+        })
+    }
+}
+
+/// One problem, at one place of the body.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Violation {
+    /// The pass that found it.
+    pub kind: ViolationKind,
+    /// JSON pointer into the body (`""` for the whole body), or `line L column C` for a syntax error.
+    pub pointer: String,
+    /// What was expected.
+    pub message: String,
+}
+
+impl Violation {
+    pub(crate) fn new(kind: ViolationKind, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Violation {
+            kind,
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        write!(f, "{at}: [{}] {}", self.kind, self.message)
+    }
+}
+
+/// What to tolerate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckOptions {
+    /// Accept enum values the document does not list (recorded live data may run ahead of it).
+    pub allow_out_of_spec: bool,
+}
+
+/// The result of checking one 200 body.
+#[derive(Debug, Clone)]
+pub struct CallReport {
+    /// Every problem found, in pass order.
+    pub violations: Vec<Violation>,
+    /// The decoded envelope, when the body is JSON of the right shape.
+    pub envelope: Option<GetCallResponse>,
+}
+
+impl CallReport {
+    /// No violation.
+    pub fn is_ok(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+/// Checks a 200 body of `GET /v2/calls/{call_id}`. `expected_call_id`, when given, is the id that was
+/// asked for (for a fixture file, its name).
+pub fn check_call_body(bytes: &[u8], expected_call_id: Option<&str>, opts: CheckOptions) -> CallReport {
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return CallReport {
+                violations: vec![json_violation(&e)],
+                envelope: None,
+            }
+        }
+    };
+    check_call_value(&value, expected_call_id, opts)
+}
+
+/// [`check_call_body`] on an already parsed body.
+pub fn check_call_value(value: &Value, expected_call_id: Option<&str>, opts: CheckOptions) -> CallReport {
+    let mut violations = Schemas::get().validate_call_response(value);
+    if opts.allow_out_of_spec {
+        violations.retain(|v| v.kind != ViolationKind::OutOfSpec);
+    }
+    let envelope = match serde_json::from_value::<GetCallResponse>(value.clone()) {
+        Ok(env) => {
+            violations.extend(lossless::compare(value, &env));
+            violations.extend(invariants::check_get_call(&env, expected_call_id));
+            Some(env)
+        }
+        Err(e) => {
+            // The schema pass has already said where; this only adds the model's view when it did not.
+            if violations.is_empty() {
+                violations.push(Violation::new(
+                    ViolationKind::Schema,
+                    "",
+                    format!("does not decode into the typed model: {e}"),
+                ));
+            }
+            None
+        }
+    };
+    CallReport {
+        violations,
+        envelope,
+    }
+}
+
+/// Checks an error body: valid JSON, an object (the document's 400 schema), and the `detail`
+/// object that the live service sends (`status`, `description`, `timestamp`, `request_id`,
+/// `category`, all strings). `expected_description`, when given, must match.
+pub fn check_error_body(bytes: &[u8], expected_description: Option<&str>) -> Vec<Violation> {
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return vec![json_violation(&e)],
+    };
+    let mut out = Schemas::get().validate_bad_request(&value);
+    let detail = value.get("detail");
+    match detail {
+        Some(Value::Object(d)) => {
+            for member in ["status", "description", "timestamp", "request_id", "category"] {
+                if !d.get(member).is_some_and(Value::is_string) {
+                    out.push(Violation::new(
+                        ViolationKind::Invariant,
+                        format!("/detail/{member}"),
+                        "expected a string, as the live service sends",
+                    ));
+                }
+            }
+            if let (Some(want), Some(got)) = (expected_description, d.get("description").and_then(Value::as_str)) {
+                if want != got {
+                    out.push(Violation::new(
+                        ViolationKind::Invariant,
+                        "/detail/description",
+                        format!("expected {want:?}, got {got:?}"),
+                    ));
+                }
+            }
+        }
+        _ => out.push(Violation::new(
+            ViolationKind::Invariant,
+            "/detail",
+            "expected an object under `detail`",
+        )),
+    }
+    out
+}
+
+/// A JSON syntax error as a violation at its line and column.
+pub fn json_violation(e: &serde_json::Error) -> Violation {
+    Violation::new(
+        ViolationKind::Json,
+        format!("line {} column {}", e.line(), e.column()),
+        format!("not valid JSON: {e}"),
+    )
+}
