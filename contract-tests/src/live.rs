@@ -1,0 +1,61 @@
+//! The suite's live run: configured from the environment, so credentials never sit in code or
+//! on a command line.
+//!
+//! - `SYNTHFLOW_API_KEY` (required): the Bearer token;
+//! - `SYNTHFLOW_CALL_ID` (required): one or more call ids of the account, comma-separated;
+//! - `SYNTHFLOW_BASE_URL` (optional): defaults to the global host `https://api.synthflow.ai/v2`;
+//! - `SYNTHFLOW_ALLOW_OUT_OF_SPEC` (optional, `1`): accept enum values the document does not list;
+//! - `SYNTHFLOW_UNKNOWN_ID_STATUS` (optional, `400` or `404`): what an unknown id gets.
+//!
+//! The environment is read through a lookup function, so a test can run this exact path against
+//! a server on loopback without touching the process environment.
+
+use crate::{run_suite, SuiteReport, Target};
+
+/// Why the live run did not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveConfigError {
+    /// A required variable is not set: the run is skipped, not failed.
+    Missing(&'static str),
+    /// A variable holds something unusable.
+    Invalid(&'static str, String),
+}
+
+impl std::fmt::Display for LiveConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LiveConfigError::Missing(v) => write!(f, "{v} is not set"),
+            LiveConfigError::Invalid(v, why) => write!(f, "{v}: {why}"),
+        }
+    }
+}
+
+/// The target and call ids of a live run, from a variable lookup.
+pub fn config_from(lookup: impl Fn(&str) -> Option<String>) -> Result<(Target, Vec<String>), LiveConfigError> {
+    let get = |k: &'static str| lookup(k).filter(|v| !v.trim().is_empty());
+    let token = get("SYNTHFLOW_API_KEY").ok_or(LiveConfigError::Missing("SYNTHFLOW_API_KEY"))?;
+    let ids: Vec<String> = get("SYNTHFLOW_CALL_ID")
+        .ok_or(LiveConfigError::Missing("SYNTHFLOW_CALL_ID"))?
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let base_url = get("SYNTHFLOW_BASE_URL").unwrap_or_else(|| synthflow::Region::Global.base_url().to_owned());
+    let mut target = Target::new("live", base_url, token);
+    target.checks_tokens = true;
+    target.allow_out_of_spec = get("SYNTHFLOW_ALLOW_OUT_OF_SPEC").is_some_and(|v| v == "1" || v == "true");
+    if let Some(s) = get("SYNTHFLOW_UNKNOWN_ID_STATUS") {
+        target.unknown_id_status = match s.as_str() {
+            "400" => 400,
+            "404" => 404,
+            other => return Err(LiveConfigError::Invalid("SYNTHFLOW_UNKNOWN_ID_STATUS", format!("{other:?} is not 400 or 404"))),
+        };
+    }
+    Ok((target, ids))
+}
+
+/// Runs the suite with the configuration of [`config_from`].
+pub async fn run(lookup: impl Fn(&str) -> Option<String>) -> Result<SuiteReport, LiveConfigError> {
+    let (target, ids) = config_from(lookup)?;
+    Ok(run_suite(&target, &ids).await)
+}
