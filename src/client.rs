@@ -42,7 +42,9 @@ impl std::str::FromStr for Region {
             "global" => Ok(Region::Global),
             "us" => Ok(Region::Us),
             "eu" => Ok(Region::Eu),
-            other => Err(format!("unknown region {other:?} (expected global, us or eu)")),
+            other => Err(format!(
+                "unknown region {other:?} (expected global, us or eu)"
+            )),
         }
     }
 }
@@ -62,30 +64,36 @@ impl fmt::Debug for Token {
 pub enum ClientError {
     /// 400: the generic rejection (an unknown or malformed call id); the body is kept.
     #[error("400 Bad Request: {}", describe(.body, .raw))]
-    BadRequest { body: Option<ErrorBody>, raw: String },
+    BadRequest {
+        body: Option<Box<ErrorBody>>,
+        raw: String,
+    },
     /// 401 (missing or bad key, or a key of another region) or 403 (outside the workspace).
     #[error("{status} unauthorized: {}", describe(.body, .raw))]
     Unauthorized {
         status: u16,
-        body: Option<ErrorBody>,
+        body: Option<Box<ErrorBody>>,
         raw: String,
     },
     /// 404: no such call.
     #[error("404 Not Found: {}", describe(.body, .raw))]
-    NotFound { body: Option<ErrorBody>, raw: String },
+    NotFound {
+        body: Option<Box<ErrorBody>>,
+        raw: String,
+    },
     /// 429: rate or concurrency limit. `retry_after` when the server sent a `Retry-After` in seconds
     /// (the live service publishes no such header).
     #[error("429 Too Many Requests (retry after {retry_after:?})")]
     RateLimited {
         retry_after: Option<Duration>,
-        body: Option<ErrorBody>,
+        body: Option<Box<ErrorBody>>,
         raw: String,
     },
     /// Any other non-2xx status.
     #[error("unexpected status {status}: {}", describe(.body, .raw))]
     Status {
         status: u16,
-        body: Option<ErrorBody>,
+        body: Option<Box<ErrorBody>>,
         raw: String,
     },
     /// The request did not complete (connect, timeout, reset).
@@ -103,8 +111,8 @@ pub enum ClientError {
     Config(String),
 }
 
-fn describe(body: &Option<ErrorBody>, raw: &str) -> String {
-    match body.as_ref().and_then(ErrorBody::description) {
+fn describe(body: &Option<Box<ErrorBody>>, raw: &str) -> String {
+    match body.as_deref().and_then(ErrorBody::description) {
         Some(d) => d.to_owned(),
         None => raw.chars().take(200).collect(),
     }
@@ -287,7 +295,7 @@ pub fn interpret(raw: RawResponse) -> Result<GetCallResponse, ClientError> {
         return serde_json::from_slice(&raw.body)
             .map_err(|source| ClientError::Decode { source, raw: text });
     }
-    let body: Option<ErrorBody> = serde_json::from_slice(&raw.body).ok();
+    let body: Option<Box<ErrorBody>> = serde_json::from_slice(&raw.body).ok();
     Err(match raw.status {
         400 => ClientError::BadRequest { body, raw: text },
         401 | 403 => ClientError::Unauthorized {

@@ -60,7 +60,11 @@ impl fmt::Debug for Target {
 
 impl Target {
     /// A target with the documented defaults: any token, unknown id → 400, strict spec.
-    pub fn new(name: impl Into<String>, base_url: impl Into<String>, token: impl Into<String>) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        base_url: impl Into<String>,
+        token: impl Into<String>,
+    ) -> Self {
         Target {
             name: name.into(),
             base_url: base_url.into(),
@@ -73,7 +77,9 @@ impl Target {
     }
 
     fn client(&self, token: Option<&str>) -> Result<Client, String> {
-        let mut b = Client::builder().base_url(&self.base_url).timeout(self.timeout);
+        let mut b = Client::builder()
+            .base_url(&self.base_url)
+            .timeout(self.timeout);
         if let Some(t) = token {
             b = b.token(t);
         }
@@ -192,18 +198,35 @@ pub async fn unknown_call_id(target: &Target) -> CaseResult {
 
 /// `missing_authorization`: no header at all.
 pub async fn missing_authorization(target: &Target) -> CaseResult {
-    error_case("missing_authorization", target, None, &probe_id(), 401, Some(MISSING_AUTH)).await
+    error_case(
+        "missing_authorization",
+        target,
+        None,
+        &probe_id(),
+        401,
+        Some(MISSING_AUTH),
+    )
+    .await
 }
 
 /// `non_bearer_authorization`: a scheme other than Bearer.
 pub async fn non_bearer_authorization(target: &Target) -> CaseResult {
     let name = "non_bearer_authorization";
-    let url = format!("{}/calls/{}", target.base_url.trim_end_matches('/'), probe_id());
+    let url = format!(
+        "{}/calls/{}",
+        target.base_url.trim_end_matches('/'),
+        probe_id()
+    );
     let http = match reqwest::Client::builder().timeout(target.timeout).build() {
         Ok(c) => c,
         Err(e) => return fail(name.into(), e.to_string()),
     };
-    match http.get(url).header("authorization", "Basic dXNlcjpwYXNz").send().await {
+    match http
+        .get(url)
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .send()
+        .await
+    {
         Ok(resp) => {
             let status = resp.status().as_u16();
             let ct = resp
@@ -249,7 +272,14 @@ async fn error_case(
         Err(e) => return fail(name.into(), e),
     };
     match client.get_call_raw(call_id).await {
-        Ok(raw) => judge_error(name, raw.status, raw.content_type(), &raw.body, want_status, want_description),
+        Ok(raw) => judge_error(
+            name,
+            raw.status,
+            raw.content_type(),
+            &raw.body,
+            want_status,
+            want_description,
+        ),
         Err(e) => fail(name.into(), format!("request failed: {e}")),
     }
 }
@@ -264,7 +294,10 @@ fn judge_error(
 ) -> CaseResult {
     let mut failures = Vec::new();
     if status != want_status {
-        failures.push(format!("status: expected {want_status}, got {status} ({})", snippet(body)));
+        failures.push(format!(
+            "status: expected {want_status}, got {status} ({})",
+            snippet(body)
+        ));
     }
     check_json_content_type(content_type, &mut failures);
     failures.extend(
@@ -285,7 +318,9 @@ fn check_json_content_type(ct: Option<&str>, failures: &mut Vec<String>) {
             .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
     });
     if !ok {
-        failures.push(format!("content-type: expected application/json, got {ct:?}"));
+        failures.push(format!(
+            "content-type: expected application/json, got {ct:?}"
+        ));
     }
 }
 

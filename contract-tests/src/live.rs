@@ -31,7 +31,9 @@ impl std::fmt::Display for LiveConfigError {
 }
 
 /// The target and call ids of a live run, from a variable lookup.
-pub fn config_from(lookup: impl Fn(&str) -> Option<String>) -> Result<(Target, Vec<String>), LiveConfigError> {
+pub fn config_from(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(Target, Vec<String>), LiveConfigError> {
     let get = |k: &'static str| lookup(k).filter(|v| !v.trim().is_empty());
     let token = get("SYNTHFLOW_API_KEY").ok_or(LiveConfigError::Missing("SYNTHFLOW_API_KEY"))?;
     let ids: Vec<String> = get("SYNTHFLOW_CALL_ID")
@@ -40,15 +42,22 @@ pub fn config_from(lookup: impl Fn(&str) -> Option<String>) -> Result<(Target, V
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
         .collect();
-    let base_url = get("SYNTHFLOW_BASE_URL").unwrap_or_else(|| synthflow::Region::Global.base_url().to_owned());
+    let base_url = get("SYNTHFLOW_BASE_URL")
+        .unwrap_or_else(|| synthflow::Region::Global.base_url().to_owned());
     let mut target = Target::new("live", base_url, token);
     target.checks_tokens = true;
-    target.allow_out_of_spec = get("SYNTHFLOW_ALLOW_OUT_OF_SPEC").is_some_and(|v| v == "1" || v == "true");
+    target.allow_out_of_spec =
+        get("SYNTHFLOW_ALLOW_OUT_OF_SPEC").is_some_and(|v| v == "1" || v == "true");
     if let Some(s) = get("SYNTHFLOW_UNKNOWN_ID_STATUS") {
         target.unknown_id_status = match s.as_str() {
             "400" => 400,
             "404" => 404,
-            other => return Err(LiveConfigError::Invalid("SYNTHFLOW_UNKNOWN_ID_STATUS", format!("{other:?} is not 400 or 404"))),
+            other => {
+                return Err(LiveConfigError::Invalid(
+                    "SYNTHFLOW_UNKNOWN_ID_STATUS",
+                    format!("{other:?} is not 400 or 404"),
+                ))
+            }
         };
     }
     Ok((target, ids))

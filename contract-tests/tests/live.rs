@@ -38,9 +38,15 @@ fn separately_started_server(tokens: &[&str]) -> (String, Vec<String>, mpsc::Sen
                 ..Config::default()
             };
             let state = AppState::new(Store::embedded().unwrap(), config);
-            let mock = MockServer::start_with(state, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-            ready_tx.send((mock.base_url(), mock.state().store().ids().to_vec())).unwrap();
-            tokio::task::spawn_blocking(move || stop_rx.recv()).await.ok();
+            let mock = MockServer::start_with(state, "127.0.0.1:0".parse().unwrap())
+                .await
+                .unwrap();
+            ready_tx
+                .send((mock.base_url(), mock.state().store().ids().to_vec()))
+                .unwrap();
+            tokio::task::spawn_blocking(move || stop_rx.recv())
+                .await
+                .ok();
             mock.stop().await.unwrap();
         });
     });
@@ -56,7 +62,9 @@ async fn live_path_passes_against_a_separately_started_server_on_loopback() {
         ("SYNTHFLOW_CALL_ID", format!("{}, {}", ids[0], ids[1])),
         ("SYNTHFLOW_BASE_URL", base_url),
     ]);
-    let report = live::run(|k| env.get(k).cloned()).await.expect("configured");
+    let report = live::run(|k| env.get(k).cloned())
+        .await
+        .expect("configured");
     println!("{report}");
     assert!(report.passed(), "{report}");
     // Both ids, the three error paths, and the invalid token (the live API checks tokens).
@@ -72,20 +80,31 @@ async fn live_path_fails_with_a_key_the_server_refuses() {
         ("SYNTHFLOW_CALL_ID", ids[0].clone()),
         ("SYNTHFLOW_BASE_URL", base_url),
     ]);
-    let report = live::run(|k| env.get(k).cloned()).await.expect("configured");
+    let report = live::run(|k| env.get(k).cloned())
+        .await
+        .expect("configured");
     assert!(!report.passed());
     let text = report.to_string();
     assert!(text.contains("expected 200, got 401"), "{text}");
-    assert!(!text.contains("a-wrong-key"), "the report must not print the token: {text}");
+    assert!(
+        !text.contains("a-wrong-key"),
+        "the report must not print the token: {text}"
+    );
     stop.send(()).unwrap();
 }
 
 #[test]
 fn live_config_without_credentials_is_a_skip_not_a_failure() {
     let empty = |_: &str| None;
-    assert_eq!(live::config_from(empty).unwrap_err(), LiveConfigError::Missing("SYNTHFLOW_API_KEY"));
+    assert_eq!(
+        live::config_from(empty).unwrap_err(),
+        LiveConfigError::Missing("SYNTHFLOW_API_KEY")
+    );
     let only_key = |k: &str| (k == "SYNTHFLOW_API_KEY").then(|| "k".to_owned());
-    assert_eq!(live::config_from(only_key).unwrap_err(), LiveConfigError::Missing("SYNTHFLOW_CALL_ID"));
+    assert_eq!(
+        live::config_from(only_key).unwrap_err(),
+        LiveConfigError::Missing("SYNTHFLOW_CALL_ID")
+    );
 }
 
 #[test]

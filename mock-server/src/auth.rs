@@ -96,8 +96,20 @@ mod tests {
 
     #[test]
     fn missing_empty_or_other_scheme_is_missing_auth() {
-        for h in [vec![], vec!["Bearer"], vec!["Bearer   "], vec!["Basic eDp5"], vec!["x"]] {
-            assert!(matches!(AuthPolicy::AnyBearer.check(&headers(&h)), Err(ApiError::MissingAuth)), "{h:?}");
+        for h in [
+            vec![],
+            vec!["Bearer"],
+            vec!["Bearer   "],
+            vec!["Basic eDp5"],
+            vec!["x"],
+        ] {
+            assert!(
+                matches!(
+                    AuthPolicy::AnyBearer.check(&headers(&h)),
+                    Err(ApiError::MissingAuth)
+                ),
+                "{h:?}"
+            );
         }
     }
 
@@ -111,7 +123,10 @@ mod tests {
     fn restricted_policy_refuses_other_tokens_as_invalid() {
         let p = AuthPolicy::tokens(["good"]);
         assert!(p.check(&headers(&["Bearer good"])).is_ok());
-        assert!(matches!(p.check(&headers(&["Bearer bad"])), Err(ApiError::InvalidToken)));
+        assert!(matches!(
+            p.check(&headers(&["Bearer bad"])),
+            Err(ApiError::InvalidToken)
+        ));
     }
 
     #[test]

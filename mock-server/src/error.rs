@@ -43,8 +43,12 @@ impl ApiError {
     pub fn status(self) -> StatusCode {
         match self {
             ApiError::MissingAuth | ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
-            ApiError::MalformedCallId | ApiError::UnknownCallId { as_404: false } => StatusCode::BAD_REQUEST,
-            ApiError::UnknownCallId { as_404: true } | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::MalformedCallId | ApiError::UnknownCallId { as_404: false } => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::UnknownCallId { as_404: true } | ApiError::RouteNotFound => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
@@ -55,7 +59,8 @@ impl IntoResponse for ApiError {
         let mut resp = Response::new(Body::empty());
         *resp.status_mut() = self.status();
         if self == ApiError::MethodNotAllowed {
-            resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
         }
         resp.extensions_mut().insert(self);
         resp
@@ -94,7 +99,9 @@ impl ErrorBodies {
         match err {
             ApiError::MissingAuth => &self.missing_auth,
             ApiError::InvalidToken => &self.invalid_token,
-            ApiError::MalformedCallId | ApiError::UnknownCallId { as_404: false } => &self.bad_request,
+            ApiError::MalformedCallId | ApiError::UnknownCallId { as_404: false } => {
+                &self.bad_request
+            }
             ApiError::UnknownCallId { as_404: true } => &self.not_found,
             ApiError::RouteNotFound => &self.route_not_found,
             ApiError::MethodNotAllowed => &self.method_not_allowed,
@@ -127,7 +134,9 @@ impl Template {
     /// The description under `detail`, if any.
     pub fn description(&self) -> Option<String> {
         let v: Value = serde_json::from_slice(&self.stored).ok()?;
-        v.pointer("/detail/description")?.as_str().map(str::to_owned)
+        v.pointer("/detail/description")?
+            .as_str()
+            .map(str::to_owned)
     }
 
     /// The body of one answer.
@@ -138,14 +147,21 @@ impl Template {
         let mut value = template.clone();
         if let Some(detail) = value.get_mut("detail").and_then(Value::as_object_mut) {
             if detail.contains_key("request_id") {
-                detail.insert("request_id".into(), Value::String(uuid::Uuid::new_v4().to_string()));
+                detail.insert(
+                    "request_id".into(),
+                    Value::String(uuid::Uuid::new_v4().to_string()),
+                );
             }
             if detail.contains_key("timestamp") {
-                let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string();
+                let now = chrono::Utc::now()
+                    .format("%Y-%m-%dT%H:%M:%S%.6f+00:00")
+                    .to_string();
                 detail.insert("timestamp".into(), Value::String(now));
             }
         }
-        serde_json::to_vec(&value).map(Bytes::from).unwrap_or_else(|_| self.stored.clone())
+        serde_json::to_vec(&value)
+            .map(Bytes::from)
+            .unwrap_or_else(|_| self.stored.clone())
     }
 }
 
@@ -158,7 +174,10 @@ pub async fn render(State(state): State<AppState>, mut resp: Response) -> Respon
     };
     let body = state.store().errors().template(err).render();
     let (mut parts, _) = resp.into_parts();
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.extensions.insert(err);
     Response::from_parts(parts, Body::from(body))

@@ -12,7 +12,11 @@ use synthflow_mock::{server, AppState, AuthPolicy, Config, LoadOptions, Store, U
 /// An offline mock of Synthflow's `GET /v2/calls/{call_id}`. With no arguments it serves the
 /// fixtures embedded in the binary on 127.0.0.1:8080.
 #[derive(Parser, Debug)]
-#[command(name = "synthflow-mock", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "synthflow-mock",
+    version,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -51,10 +55,20 @@ struct ServeArgs {
     #[arg(long, env = "SYNTHFLOW_MOCK_PORT", default_value_t = 8080)]
     port: u16,
     /// Accept only these Bearer tokens (repeat, or comma-separate in the env var). Default: any.
-    #[arg(long = "token", env = "SYNTHFLOW_MOCK_TOKENS", value_delimiter = ',', hide_env_values = true)]
+    #[arg(
+        long = "token",
+        env = "SYNTHFLOW_MOCK_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
     tokens: Vec<String>,
     /// Status for a well-formed call id with no fixture: 400 (documented) or 404.
-    #[arg(long, env = "SYNTHFLOW_MOCK_UNKNOWN_ID_STATUS", value_enum, default_value = "400")]
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_UNKNOWN_ID_STATUS",
+        value_enum,
+        default_value = "400"
+    )]
     unknown_id_status: UnknownIdStatus,
 }
 
@@ -127,7 +141,10 @@ fn serve(args: ServeArgs) -> ExitCode {
         auth: AuthPolicy::tokens(args.tokens),
         unknown_id: args.unknown_id_status,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     runtime.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => l,
@@ -200,7 +217,10 @@ fn list(args: &SourceArgs) -> ExitCode {
 
 fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.filter_map(Result::ok).map(|e| e.path()).collect();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
         entries.sort();
         for e in entries {
             if e.is_dir() || e.extension().is_some_and(|x| x == "json") {
@@ -234,7 +254,11 @@ fn validate(args: &ValidateArgs) -> ExitCode {
             }
         };
         // Error bodies are not call bodies; a folder named `errors` holds them.
-        if file.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "errors") {
+        if file
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|n| n == "errors")
+        {
             if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
                 let v = synthflow::contract::json_violation(&e);
                 problems.push(serde_json::json!({"file": file.display().to_string(), "pointer": v.pointer, "kind": v.kind, "message": v.message}));
@@ -262,7 +286,11 @@ fn validate(args: &ValidateArgs) -> ExitCode {
                     p["message"].as_str().unwrap_or("")
                 );
             }
-            eprintln!("{} file(s) checked, {} problem(s)", files.len(), problems.len());
+            eprintln!(
+                "{} file(s) checked, {} problem(s)",
+                files.len(),
+                problems.len()
+            );
         }
     }
     if problems.is_empty() {

@@ -78,7 +78,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v2/calls/{call_id}", get(get_call))
         .route("/healthz", get(healthz))
         .fallback(|| async { ApiError::RouteNotFound })
-        .layer(middleware::map_response_with_state(state.clone(), error::render))
+        .layer(middleware::map_response_with_state(
+            state.clone(),
+            error::render,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -96,8 +99,10 @@ async fn get_call(
     match state.store().get(&call_id) {
         Some(fixture) => {
             let mut resp = Response::new(Body::from(fixture.body.clone()));
-            resp.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             Ok(resp)
         }
         None if !is_well_formed(&call_id) => Err(ApiError::MalformedCallId),

@@ -30,7 +30,11 @@ impl MockServer {
     /// Starts a mock on the embedded fixtures, on `127.0.0.1` and a free port.
     pub async fn start() -> std::io::Result<MockServer> {
         let store = Store::embedded().map_err(std::io::Error::other)?;
-        MockServer::start_with(AppState::new(store, Config::default()), "127.0.0.1:0".parse().unwrap()).await
+        MockServer::start_with(
+            AppState::new(store, Config::default()),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
     }
 
     /// Starts a mock with the given state on the given address (port 0 = any free port).

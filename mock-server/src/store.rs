@@ -12,7 +12,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use synthflow::contract::{check_call_body, json_violation, CheckOptions, Violation, ViolationKind};
+use synthflow::contract::{
+    check_call_body, json_violation, CheckOptions, Violation, ViolationKind,
+};
 use synthflow::model::{CallStatus, EndCallReason};
 
 use crate::error::{ErrorBodies, Template};
@@ -95,11 +97,23 @@ impl Store {
     pub fn embedded() -> Result<Store, StoreError> {
         let calls = embedded::CALLS
             .iter()
-            .map(|(name, bytes)| (format!("embedded:calls/{name}"), name.to_string(), Bytes::from_static(bytes)))
+            .map(|(name, bytes)| {
+                (
+                    format!("embedded:calls/{name}"),
+                    name.to_string(),
+                    Bytes::from_static(bytes),
+                )
+            })
             .collect();
         let errors = embedded::ERRORS
             .iter()
-            .map(|(name, bytes)| (format!("embedded:errors/{name}"), name.to_string(), Bytes::from_static(bytes)))
+            .map(|(name, bytes)| {
+                (
+                    format!("embedded:errors/{name}"),
+                    name.to_string(),
+                    Bytes::from_static(bytes),
+                )
+            })
             .collect();
         Store::from_sources(calls, errors, LoadOptions::default())
     }
@@ -107,7 +121,11 @@ impl Store {
     /// A fixture folder: `DIR/calls/*.json` (or `DIR/*.json` when there is no `calls/`), and the error
     /// bodies of `DIR/errors/` where present, the embedded ones otherwise.
     pub fn from_dir(dir: &Path, opts: LoadOptions) -> Result<Store, StoreError> {
-        let calls_dir = if dir.join("calls").is_dir() { dir.join("calls") } else { dir.to_path_buf() };
+        let calls_dir = if dir.join("calls").is_dir() {
+            dir.join("calls")
+        } else {
+            dir.to_path_buf()
+        };
         let calls = read_json_files(&calls_dir)?;
         if calls.is_empty() {
             return Err(StoreError::Empty(calls_dir.display().to_string()));
@@ -115,7 +133,13 @@ impl Store {
         let errors_dir = dir.join("errors");
         let mut errors: Vec<(String, String, Bytes)> = embedded::ERRORS
             .iter()
-            .map(|(name, bytes)| (format!("embedded:errors/{name}"), name.to_string(), Bytes::from_static(bytes)))
+            .map(|(name, bytes)| {
+                (
+                    format!("embedded:errors/{name}"),
+                    name.to_string(),
+                    Bytes::from_static(bytes),
+                )
+            })
             .collect();
         if errors_dir.is_dir() {
             for own in read_json_files(&errors_dir)? {
@@ -147,7 +171,11 @@ impl Store {
             Some(errors) if bad.is_empty() => {
                 let mut ids: Vec<String> = map.keys().cloned().collect();
                 ids.sort();
-                Ok(Store { calls: map, ids, errors })
+                Ok(Store {
+                    calls: map,
+                    ids,
+                    errors,
+                })
             }
             _ => Err(StoreError::BadFiles(bad)),
         }
@@ -185,7 +213,12 @@ impl Store {
 }
 
 /// Validates one call body; its file name (less `.json`) must be the call id it holds.
-pub fn check_fixture(name: &str, body: Bytes, source: &str, opts: LoadOptions) -> Result<Fixture, BadFile> {
+pub fn check_fixture(
+    name: &str,
+    body: Bytes,
+    source: &str,
+    opts: LoadOptions,
+) -> Result<Fixture, BadFile> {
     let id = name.strip_suffix(".json").unwrap_or(name).to_owned();
     let report = check_call_body(
         &body,
@@ -210,7 +243,10 @@ pub fn check_fixture(name: &str, body: Bytes, source: &str, opts: LoadOptions) -
     })
 }
 
-fn load_error_bodies(files: &[(String, String, Bytes)], bad: &mut Vec<BadFile>) -> Option<ErrorBodies> {
+fn load_error_bodies(
+    files: &[(String, String, Bytes)],
+    bad: &mut Vec<BadFile>,
+) -> Option<ErrorBodies> {
     let mut get = |name: &str| -> Option<Template> {
         let found = files.iter().find(|f| f.1 == name);
         let problem = match found {
@@ -225,7 +261,10 @@ fn load_error_bodies(files: &[(String, String, Bytes)], bad: &mut Vec<BadFile>) 
             },
         };
         let path = found.map_or_else(|| format!("errors/{name}"), |f| f.0.clone());
-        bad.push(BadFile { path, problems: vec![problem] });
+        bad.push(BadFile {
+            path,
+            problems: vec![problem],
+        });
         None
     };
     let [a, b, c, d, e, f] = ErrorBodies::FILES.map(&mut get);
@@ -258,7 +297,11 @@ fn read_json_files(dir: &Path) -> Result<Vec<(String, String, Bytes)>, StoreErro
                 path: p.display().to_string(),
                 source,
             })?;
-            let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             Ok((p.display().to_string(), name, Bytes::from(bytes)))
         })
         .collect()

@@ -21,7 +21,6 @@ import os
 from urllib.parse import unquote, urlsplit
 
 import schemathesis
-from schemathesis.core.failures import Failure
 
 _UNAUTHORIZED = {
     "description": "401 (undeclared by the vendor's document; added by spec/schemathesis/hooks.py)",
@@ -55,23 +54,6 @@ _IDS = _fixture_ids()
 _TOKEN = os.environ.get("SYNTHFLOW_TEST_TOKEN", "test-token")
 
 
-class KnownCallIdRefused(Failure):
-    def __init__(self, *, operation: str, call_id: str, status_code: int) -> None:
-        self.operation = operation
-        self.call_id = call_id
-        self.status_code = status_code
-        self.title = "Fixture call id not served"
-        self.message = (
-            f"GET of fixture id {call_id!r} with a valid Bearer token returned {status_code}, expected 200"
-        )
-        self.case_id = None
-        self.severity = None
-
-    @property
-    def _unique_key(self) -> str:
-        return f"{self.call_id}:{self.status_code}"
-
-
 @schemathesis.check
 def known_call_id_is_served(ctx, response, case):
     request = response.request
@@ -86,7 +68,7 @@ def known_call_id_is_served(ctx, response, case):
         return None
     call_id = unquote(last)
     if call_id in _IDS and response.status_code != 200:
-        raise KnownCallIdRefused(
-            operation=case.operation.label, call_id=call_id, status_code=response.status_code
+        raise AssertionError(
+            f"Fixture call id {call_id!r} sent with the run's Bearer token got {response.status_code}, expected 200"
         )
     return None

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::model::{Call, CallStatus, EndCallReason, TelephonyDisconnectReason, TelephonyHangup, TypeOfCall};
+use crate::model::{
+    Call, CallStatus, EndCallReason, TelephonyDisconnectReason, TelephonyHangup, TypeOfCall,
+};
 
 /// A transcript at least this long (bytes) counts as "very long".
 pub const LONG_TRANSCRIPT_BYTES: usize = 30_000;
@@ -61,12 +63,29 @@ impl Coverage {
 /// Every item a complete fixture set covers.
 pub fn required_items() -> Vec<String> {
     let mut v = Vec::new();
-    v.extend(EndCallReason::ALL.iter().map(|x| format!("end_call_reason={x}")));
+    v.extend(
+        EndCallReason::ALL
+            .iter()
+            .map(|x| format!("end_call_reason={x}")),
+    );
     v.extend(TypeOfCall::ALL.iter().map(|x| format!("type_of_call={x}")));
-    v.extend(TelephonyHangup::ALL.iter().map(|x| format!("telephony_hangup={x}")));
-    v.extend(TelephonyDisconnectReason::ALL.iter().map(|x| format!("telephony_disconnect_reason={x}")));
+    v.extend(
+        TelephonyHangup::ALL
+            .iter()
+            .map(|x| format!("telephony_hangup={x}")),
+    );
+    v.extend(
+        TelephonyDisconnectReason::ALL
+            .iter()
+            .map(|x| format!("telephony_disconnect_reason={x}")),
+    );
     v.extend(CallStatus::ALL.iter().map(|x| format!("status={x}")));
-    for field in ["recording_url", "custom_end_call_reason", "collected_variables", "collected_variables.*.*.value"] {
+    for field in [
+        "recording_url",
+        "custom_end_call_reason",
+        "collected_variables",
+        "collected_variables.*.*.value",
+    ] {
         v.push(format!("{field}=null"));
         v.push(format!("{field}=set"));
     }
@@ -105,26 +124,42 @@ fn items_of(call: &Call) -> Vec<String> {
         out.push(format!("status={x}"));
     }
     let null_or_set = |name: &str, field: &Option<Option<_>>| -> Option<String> {
-        field
-            .as_ref()
-            .map(|inner: &Option<_>| format!("{name}={}", if inner.is_some() { "set" } else { "null" }))
+        field.as_ref().map(|inner: &Option<_>| {
+            format!("{name}={}", if inner.is_some() { "set" } else { "null" })
+        })
     };
-    out.extend(null_or_set("recording_url", &call.recording_url.as_ref().map(|o| o.as_ref().map(|_| ()))));
+    out.extend(null_or_set(
+        "recording_url",
+        &call.recording_url.as_ref().map(|o| o.as_ref().map(|_| ())),
+    ));
     out.extend(null_or_set(
         "custom_end_call_reason",
-        &call.custom_end_call_reason.as_ref().map(|o| o.as_ref().map(|_| ())),
+        &call
+            .custom_end_call_reason
+            .as_ref()
+            .map(|o| o.as_ref().map(|_| ())),
     ));
     out.extend(null_or_set(
         "collected_variables",
-        &call.collected_variables.as_ref().map(|o| o.as_ref().map(|_| ())),
+        &call
+            .collected_variables
+            .as_ref()
+            .map(|o| o.as_ref().map(|_| ())),
     ));
-    for var in call.collected_variables().into_iter().flat_map(|m| m.values()).flat_map(|m| m.values()) {
+    for var in call
+        .collected_variables()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .flat_map(|m| m.values())
+    {
         out.extend(null_or_set(
             "collected_variables.*.*.value",
             &var.value.as_ref().map(|o| o.as_ref().map(|_| ())),
         ));
     }
-    if call.end_call_reason == Some(EndCallReason::Error) && call.error_message.as_deref().is_some_and(|m| !m.is_empty()) {
+    if call.end_call_reason == Some(EndCallReason::Error)
+        && call.error_message.as_deref().is_some_and(|m| !m.is_empty())
+    {
         out.push("error call with error_message".into());
     }
     if call.status.as_ref().is_some_and(CallStatus::is_live) && call.telephony_end.is_none() {
@@ -136,14 +171,23 @@ fn items_of(call: &Call) -> Vec<String> {
         _ => {}
     }
     let texts = [&call.name, &call.transcript];
-    if texts.iter().any(|t| t.as_deref().is_some_and(|s| !s.is_ascii())) {
+    if texts
+        .iter()
+        .any(|t| t.as_deref().is_some_and(|s| !s.is_ascii()))
+    {
         out.push("non-ASCII text".into());
     }
-    for (name, obj) in [("executed_actions", &call.executed_actions), ("prompt_variables", &call.prompt_variables)] {
+    for (name, obj) in [
+        ("executed_actions", &call.executed_actions),
+        ("prompt_variables", &call.prompt_variables),
+    ] {
         if let Some(o) = obj {
             if o.is_empty() {
                 out.push(format!("{name} empty"));
-            } else if o.values().any(|v| matches!(v, Value::Object(_) | Value::Array(_))) {
+            } else if o
+                .values()
+                .any(|v| matches!(v, Value::Object(_) | Value::Array(_)))
+            {
                 out.push(format!("{name} nested"));
             }
         }

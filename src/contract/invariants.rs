@@ -33,7 +33,11 @@ pub fn check_get_call(env: &GetCallResponse, expected_call_id: Option<&str>) -> 
     let mut out = Vec::new();
     match &env.status {
         Some(s) if s.is_ok() => {}
-        Some(s) => out.push(v("envelope-status", "/status", format!("expected \"ok\", got {s:?}"))),
+        Some(s) => out.push(v(
+            "envelope-status",
+            "/status",
+            format!("expected \"ok\", got {s:?}"),
+        )),
         None => out.push(v("envelope-status", "/status", "missing")),
     }
     let calls = env.calls();
@@ -67,9 +71,17 @@ pub fn check_pagination(env: &GetCallResponse) -> Vec<Violation> {
         return out;
     };
     let n = env.calls().len() as i64;
-    for (name, value) in [("total_records", p.total_records), ("limit", p.limit), ("offset", p.offset)] {
+    for (name, value) in [
+        ("total_records", p.total_records),
+        ("limit", p.limit),
+        ("offset", p.offset),
+    ] {
         if value.is_some_and(|x| x < 0) {
-            out.push(v("pagination", format!("/response/pagination/{name}"), "must be ≥ 0"));
+            out.push(v(
+                "pagination",
+                format!("/response/pagination/{name}"),
+                "must be ≥ 0",
+            ));
         }
     }
     if let Some(total) = p.total_records {
@@ -131,10 +143,18 @@ pub fn check_call(call: &Call, at: &str) -> Vec<Violation> {
     let start = call.telephony_start_time();
     let end = call.telephony_end_time();
     if let Err(e) = &start {
-        out.push(v("times-parse", format!("{at}/telephony_start"), e.to_string()));
+        out.push(v(
+            "times-parse",
+            format!("{at}/telephony_start"),
+            e.to_string(),
+        ));
     }
     if let Err(e) = &end {
-        out.push(v("times-parse", format!("{at}/telephony_end"), e.to_string()));
+        out.push(v(
+            "times-parse",
+            format!("{at}/telephony_end"),
+            e.to_string(),
+        ));
     }
     if let (Ok(Some(s)), Ok(Some(e))) = (&start, &end) {
         if e < s {
@@ -148,10 +168,17 @@ pub fn check_call(call: &Call, at: &str) -> Vec<Violation> {
     for (name, value) in [
         ("duration", call.duration),
         ("telephony_duration", call.telephony_duration),
-        ("telephony_ringing_duration", call.telephony_ringing_duration),
+        (
+            "telephony_ringing_duration",
+            call.telephony_ringing_duration,
+        ),
     ] {
         if value.is_some_and(|x| x < 0) {
-            out.push(v("durations-non-negative", format!("{at}/{name}"), "must be ≥ 0"));
+            out.push(v(
+                "durations-non-negative",
+                format!("{at}/{name}"),
+                "must be ≥ 0",
+            ));
         }
     }
     if call.status.as_ref().is_some_and(|s| s.is_live()) {
@@ -191,7 +218,9 @@ mod tests {
 
     #[test]
     fn custom_end_without_reason_is_flagged() {
-        let c = call(serde_json::json!({"end_call_reason":"custom_end_call","custom_end_call_reason":null}));
+        let c = call(
+            serde_json::json!({"end_call_reason":"custom_end_call","custom_end_call_reason":null}),
+        );
         assert_eq!(check_call(&c, "/c").len(), 1);
     }
 
@@ -207,7 +236,9 @@ mod tests {
 
     #[test]
     fn in_progress_call_with_end_time_is_flagged() {
-        let c = call(serde_json::json!({"status":"in-progress","telephony_end":"2025-10-09T14:03:20+00:00","duration":0}));
+        let c = call(
+            serde_json::json!({"status":"in-progress","telephony_end":"2025-10-09T14:03:20+00:00","duration":0}),
+        );
         assert_eq!(check_call(&c, "/c").len(), 1);
     }
 

@@ -63,7 +63,11 @@ pub struct Violation {
 }
 
 impl Violation {
-    pub(crate) fn new(kind: ViolationKind, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        kind: ViolationKind,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Violation {
             kind,
             pointer: pointer.into(),
@@ -74,7 +78,11 @@ impl Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        let at = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
         write!(f, "{at}: [{}] {}", self.kind, self.message)
     }
 }
@@ -104,7 +112,11 @@ impl CallReport {
 
 /// Checks a 200 body of `GET /v2/calls/{call_id}`. `expected_call_id`, when given, is the id that was
 /// asked for (for a fixture file, its name).
-pub fn check_call_body(bytes: &[u8], expected_call_id: Option<&str>, opts: CheckOptions) -> CallReport {
+pub fn check_call_body(
+    bytes: &[u8],
+    expected_call_id: Option<&str>,
+    opts: CheckOptions,
+) -> CallReport {
     let value: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(e) => {
@@ -118,7 +130,11 @@ pub fn check_call_body(bytes: &[u8], expected_call_id: Option<&str>, opts: Check
 }
 
 /// [`check_call_body`] on an already parsed body.
-pub fn check_call_value(value: &Value, expected_call_id: Option<&str>, opts: CheckOptions) -> CallReport {
+pub fn check_call_value(
+    value: &Value,
+    expected_call_id: Option<&str>,
+    opts: CheckOptions,
+) -> CallReport {
     let mut violations = Schemas::get().validate_call_response(value);
     if opts.allow_out_of_spec {
         violations.retain(|v| v.kind != ViolationKind::OutOfSpec);
@@ -159,7 +175,13 @@ pub fn check_error_body(bytes: &[u8], expected_description: Option<&str>) -> Vec
     let detail = value.get("detail");
     match detail {
         Some(Value::Object(d)) => {
-            for member in ["status", "description", "timestamp", "request_id", "category"] {
+            for member in [
+                "status",
+                "description",
+                "timestamp",
+                "request_id",
+                "category",
+            ] {
                 if !d.get(member).is_some_and(Value::is_string) {
                     out.push(Violation::new(
                         ViolationKind::Invariant,
@@ -168,7 +190,10 @@ pub fn check_error_body(bytes: &[u8], expected_description: Option<&str>) -> Vec
                     ));
                 }
             }
-            if let (Some(want), Some(got)) = (expected_description, d.get("description").and_then(Value::as_str)) {
+            if let (Some(want), Some(got)) = (
+                expected_description,
+                d.get("description").and_then(Value::as_str),
+            ) {
                 if want != got {
                     out.push(Violation::new(
                         ViolationKind::Invariant,

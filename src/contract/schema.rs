@@ -19,7 +19,9 @@ pub const SPEC_YAML: &str = include_str!("../../spec/synthflow-get-call.openapi.
 /// The vendored OpenAPI document as JSON.
 pub fn openapi_document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| serde_yaml::from_str(SPEC_YAML).expect("the vendored OpenAPI document is YAML"))
+    DOC.get_or_init(|| {
+        serde_yaml::from_str(SPEC_YAML).expect("the vendored OpenAPI document is YAML")
+    })
 }
 
 /// Corrections applied to the vendor's document before compiling, each a (JSON pointer into
@@ -37,7 +39,10 @@ pub fn corrected_schemas() -> Value {
         let node = schemas
             .pointer_mut(pointer)
             .unwrap_or_else(|| panic!("erratum {pointer} no longer matches the vendored document"));
-        let list: Vec<Value> = types.split('|').map(|t| Value::String(t.to_owned())).collect();
+        let list: Vec<Value> = types
+            .split('|')
+            .map(|t| Value::String(t.to_owned()))
+            .collect();
         node["type"] = Value::Array(list);
     }
     schemas
@@ -100,12 +105,19 @@ fn collect(validator: &jsonschema::Validator, body: &Value) -> Vec<Violation> {
     validator
         .iter_errors(body)
         .map(|e| {
-            let kind = if matches!(e.kind(), jsonschema::error::ValidationErrorKind::Enum { .. }) {
-                ViolationKind::OutOfSpec
-            } else {
-                ViolationKind::Schema
-            };
-            Violation::new(kind, e.instance_path().to_string(), e.to_string())
+            let pointer = e.instance_path().to_string();
+            match e.kind() {
+                jsonschema::error::ValidationErrorKind::Enum { options } => Violation::new(
+                    ViolationKind::OutOfSpec,
+                    pointer,
+                    format!(
+                        "{} is not a value the vendor's document lists (expected one of {options}); \
+                         accept such values with --allow-out-of-spec",
+                        e.instance()
+                    ),
+                ),
+                _ => Violation::new(ViolationKind::Schema, pointer, e.to_string()),
+            }
         })
         .collect()
 }
@@ -148,7 +160,8 @@ mod tests {
 
     #[test]
     fn extra_members_are_allowed_by_the_document() {
-        let body = json!({"status":"ok","response":{"calls":[{"telephony_sip_headers":{"X-A":"b"}}]}});
+        let body =
+            json!({"status":"ok","response":{"calls":[{"telephony_sip_headers":{"X-A":"b"}}]}});
         assert!(Schemas::get().validate_call_response(&body).is_empty());
     }
 }

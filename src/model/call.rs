@@ -142,7 +142,9 @@ impl Call {
 
     /// The custom end reason, `None` when absent or `null`.
     pub fn custom_end_call_reason(&self) -> Option<&str> {
-        self.custom_end_call_reason.as_ref().and_then(|o| o.as_deref())
+        self.custom_end_call_reason
+            .as_ref()
+            .and_then(|o| o.as_deref())
     }
 
     /// The collected variables, `None` when absent or `null`.

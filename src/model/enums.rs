@@ -135,7 +135,10 @@ open_enum! {
 impl CallStatus {
     /// Whether the call can still change (`pending`, `ringing`, `in-progress`).
     pub fn is_live(&self) -> bool {
-        matches!(self, CallStatus::Pending | CallStatus::Ringing | CallStatus::InProgress)
+        matches!(
+            self,
+            CallStatus::Pending | CallStatus::Ringing | CallStatus::InProgress
+        )
     }
 }
 
@@ -170,6 +173,8 @@ mod tests {
         assert_eq!(EndCallReason::ALL.len(), 9);
         assert_eq!(CallStatus::ALL.len(), 8);
         assert_eq!(TelephonyDisconnectReason::ALL.len(), 5);
-        assert!(CallStatus::ALL.iter().all(|s| CallStatus::from(s.as_str()) == *s));
+        assert!(CallStatus::ALL
+            .iter()
+            .all(|s| CallStatus::from(s.as_str()) == *s));
     }
 }

@@ -16,7 +16,9 @@ mod error_body;
 mod time;
 
 pub use call::{Call, CollectedVariable, CollectedVariables};
-pub use enums::{CallStatus, EndCallReason, TelephonyDisconnectReason, TelephonyHangup, TypeOfCall};
+pub use enums::{
+    CallStatus, EndCallReason, TelephonyDisconnectReason, TelephonyHangup, TypeOfCall,
+};
 pub use envelope::{CallsPage, EnvelopeStatus, GetCallResponse, Pagination};
 pub use error_body::{ErrorBody, ErrorDetail, ErrorDetailObject};
 pub use time::TimeError;

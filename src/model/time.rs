@@ -20,10 +20,12 @@ pub enum TimeError {
 }
 
 pub(crate) fn parse_unix_millis(field: &'static str, s: &str) -> Result<i64, TimeError> {
-    s.trim().parse::<i64>().map_err(|_| TimeError::NotUnixMillis {
-        field,
-        value: s.to_owned(),
-    })
+    s.trim()
+        .parse::<i64>()
+        .map_err(|_| TimeError::NotUnixMillis {
+            field,
+            value: s.to_owned(),
+        })
 }
 
 pub(crate) fn parse_iso8601(

@@ -1,0 +1,218 @@
+//! The `synthflow-mock` binary as a user runs it: zero-configuration start, refusal of bad fixture
+//! sets with file and place, `list`, `validate`, and a clean stop on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_synthflow-mock");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Starts the server with `args` in `cwd`, returns it and its base URL from the start-up line.
+fn start(args: &[&str], cwd: &Path) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("SYNTHFLOW_MOCK_FIXTURES")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let start = line.find("http://").expect("start-up line names the URL");
+    let url = line[start..].split("/calls/").next().unwrap().to_owned();
+    (child, url)
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("SYNTHFLOW_MOCK_FIXTURES")
+        .output()
+        .unwrap()
+}
+
+fn fixture_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("calls")).unwrap();
+    for e in std::fs::read_dir(repo().join("fixtures/calls")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.path().join("calls").join(p.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+const SOME_ID: &str = "4b7219fd-0e63-4c85-a9d1-e8f42b6c3a75";
+
+fn edit(dir: &Path, id: &str, from: &str, to: &str) -> PathBuf {
+    let p = dir.join("calls").join(format!("{id}.json"));
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(text.contains(from), "{from} not in {id}");
+    std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+    p
+}
+
+#[tokio::test]
+async fn with_no_fixture_arguments_it_serves_the_embedded_set_from_any_directory() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (mut child, base) = start(&["--port", "0"], elsewhere.path());
+    let resp = reqwest::Client::new()
+        .get(format!("{base}/calls/{SOME_ID}"))
+        .bearer_auth("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = resp.bytes().await.unwrap();
+    assert_eq!(
+        body.as_ref(),
+        std::fs::read(repo().join(format!("fixtures/calls/{SOME_ID}.json"))).unwrap()
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+fn refused(dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["--port", "0", "--fixtures", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    assert!(!out.status.success(), "must refuse to start");
+    assert_eq!(out.status.code(), Some(2));
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn invalid_json_stops_start_up_naming_file_line_and_column() {
+    let dir = fixture_copy();
+    let file = edit(dir.path(), SOME_ID, "\"duration\":", "\"duration\"");
+    let err = refused(dir.path(), &[]);
+    assert!(err.contains(&file.display().to_string()), "{err}");
+    assert!(err.contains("line 1 column"), "{err}");
+}
+
+#[test]
+fn wrong_type_stops_start_up_naming_file_and_pointer() {
+    let dir = fixture_copy();
+    let file = edit(
+        dir.path(),
+        SOME_ID,
+        "\"telephony_duration\":",
+        "\"telephony_duration\":\"x\",\"_was\":",
+    );
+    let err = refused(dir.path(), &[]);
+    assert!(
+        err.contains(&format!(
+            "{}: /response/calls/0/telephony_duration",
+            file.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_enum_value_stops_start_up_unless_allowed() {
+    let dir = fixture_copy();
+    let file = edit(
+        dir.path(),
+        SOME_ID,
+        "\"status\":\"completed\"",
+        "\"status\":\"paused\"",
+    );
+    let err = refused(dir.path(), &[]);
+    assert!(
+        err.contains(&format!(
+            "{}: /response/calls/0/status: [out-of-spec]",
+            file.display()
+        )),
+        "{err}"
+    );
+    let out = run(&[
+        "list",
+        "--fixtures",
+        dir.path().to_str().unwrap(),
+        "--allow-out-of-spec",
+    ]);
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout).unwrap().contains("paused"));
+}
+
+#[test]
+fn every_bad_file_is_reported_at_once() {
+    let dir = fixture_copy();
+    edit(
+        dir.path(),
+        SOME_ID,
+        "\"status\":\"completed\"",
+        "\"status\":\"paused\"",
+    );
+    edit(
+        dir.path(),
+        "5d3fa8c6-247b-4e10-8c9f-0a6b5e2d71f3",
+        "\"duration\":",
+        "\"duration\":\"1\",\"_d\":",
+    );
+    let err = refused(dir.path(), &[]);
+    assert!(err.contains("2 bad fixture file(s)"), "{err}");
+}
+
+#[test]
+fn list_prints_every_id_with_status_and_end_reason() {
+    let out = run(&["list"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let n = std::fs::read_dir(repo().join("fixtures/calls"))
+        .unwrap()
+        .count();
+    assert_eq!(text.lines().count(), n + 1, "{text}");
+    assert!(text.lines().any(|l| l.starts_with(SOME_ID)
+        && l.contains("completed")
+        && l.contains("human_pick_up_cut_off")));
+}
+
+#[test]
+fn validate_reports_file_and_pointer_and_exits_non_zero() {
+    let dir = fixture_copy();
+    let file = edit(
+        dir.path(),
+        SOME_ID,
+        "\"duration\":",
+        "\"duration\":true,\"_d\":",
+    );
+    let out = run(&["validate", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "{}:/response/calls/0/duration: [schema]",
+            file.display()
+        )),
+        "{text}"
+    );
+    let ok = run(&["validate", repo().join("fixtures/calls").to_str().unwrap()]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_server_with_exit_code_zero() {
+    let here = tempfile::tempdir().unwrap();
+    let (mut child, _) = start(&["--port", "0"], here.path());
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap();
+    assert!(code.success(), "{code:?}");
+}
