@@ -36,7 +36,29 @@ pub enum ApiError {
     /// The path exists, the method does not: 405 with `Allow`.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// A valid key outside the workspace (forced by a fault), or an admin request from a peer the
+    /// admin API does not serve: 403.
+    #[error("forbidden")]
+    Forbidden,
+    /// Rate limited (forced by a fault): 429, with `Retry-After: <seconds>` when set.
+    #[error("rate limited")]
+    RateLimited { retry_after: Option<u32> },
+    /// Internal error (forced by a fault): 500.
+    #[error("internal server error")]
+    Internal,
+    /// Service unavailable (forced by a fault): 503.
+    #[error("service unavailable")]
+    Unavailable,
+    /// Bad query parameters (list endpoint), a bad `Prefer` value or a bad admin request: 400. The
+    /// reason goes in `detail.description` (see [`ApiError::with_description`]).
+    #[error("bad request parameters")]
+    BadQuery,
 }
+
+/// A description that replaces the stored one in the body of a refusal: attached to the response
+/// as an extension by [`ApiError::with_description`], read by [`render`].
+#[derive(Debug, Clone)]
+pub struct ErrorDescription(pub String);
 
 impl ApiError {
     /// The HTTP status.
@@ -50,7 +72,20 @@ impl ApiError {
                 StatusCode::NOT_FOUND
             }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BadQuery => StatusCode::BAD_REQUEST,
         }
+    }
+
+    /// The refusal as a response whose body says `description` instead of the stored wording.
+    pub fn with_description(self, description: impl Into<String>) -> Response {
+        let mut resp = self.into_response();
+        resp.extensions_mut()
+            .insert(ErrorDescription(description.into()));
+        resp
     }
 }
 
@@ -61,6 +96,13 @@ impl IntoResponse for ApiError {
         if self == ApiError::MethodNotAllowed {
             resp.headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
+        }
+        if let ApiError::RateLimited {
+            retry_after: Some(secs),
+        } = self
+        {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         resp.extensions_mut().insert(self);
         resp
@@ -82,17 +124,32 @@ pub struct ErrorBodies {
     pub route_not_found: Template,
     /// `405.json`.
     pub method_not_allowed: Template,
+    /// `403.json`: a valid key outside the workspace.
+    pub forbidden: Template,
+    /// `429.json`: rate limited.
+    pub rate_limited: Template,
+    /// `500.json`.
+    pub internal: Template,
+    /// `503.json`.
+    pub unavailable: Template,
+    /// `400-query.json`: bad query parameters (its description is replaced by the reason).
+    pub bad_query: Template,
 }
 
 impl ErrorBodies {
     /// The file name of each body, as `fixtures/errors/` holds them.
-    pub const FILES: [&'static str; 6] = [
+    pub const FILES: [&'static str; 11] = [
         "400.json",
         "404.json",
         "401-missing.json",
         "401-invalid.json",
         "404-route.json",
         "405.json",
+        "403.json",
+        "429.json",
+        "500.json",
+        "503.json",
+        "400-query.json",
     ];
 
     fn template(&self, err: ApiError) -> &Template {
@@ -105,6 +162,11 @@ impl ErrorBodies {
             ApiError::UnknownCallId { as_404: true } => &self.not_found,
             ApiError::RouteNotFound => &self.route_not_found,
             ApiError::MethodNotAllowed => &self.method_not_allowed,
+            ApiError::Forbidden => &self.forbidden,
+            ApiError::RateLimited { .. } => &self.rate_limited,
+            ApiError::Internal => &self.internal,
+            ApiError::Unavailable => &self.unavailable,
+            ApiError::BadQuery => &self.bad_query,
         }
     }
 }
@@ -141,11 +203,20 @@ impl Template {
 
     /// The body of one answer.
     pub fn render(&self) -> Bytes {
+        self.render_with(None)
+    }
+
+    /// The body of one answer, with `detail.description` replaced when `description` is given and
+    /// the stored body has one.
+    pub fn render_with(&self, description: Option<&str>) -> Bytes {
         let Some(template) = &self.fresh_ids else {
             return self.stored.clone();
         };
         let mut value = template.clone();
         if let Some(detail) = value.get_mut("detail").and_then(Value::as_object_mut) {
+            if let (Some(d), true) = (description, detail.contains_key("description")) {
+                detail.insert("description".into(), Value::String(d.to_owned()));
+            }
             if detail.contains_key("request_id") {
                 detail.insert(
                     "request_id".into(),
@@ -172,7 +243,12 @@ pub async fn render(State(state): State<AppState>, mut resp: Response) -> Respon
         None if resp.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
         None => return resp,
     };
-    let body = state.store().errors().template(err).render();
+    let description = resp.extensions_mut().remove::<ErrorDescription>();
+    let body = state
+        .store()
+        .errors()
+        .template(err)
+        .render_with(description.as_ref().map(|d| d.0.as_str()));
     let (mut parts, _) = resp.into_parts();
     parts.headers.insert(
         header::CONTENT_TYPE,

@@ -7,7 +7,13 @@
 //! - [`store`] holds the fixtures, loaded and validated once at start-up and kept as the exact bytes
 //!   to send, so the hot path is a hash lookup and a `Bytes` clone;
 //! - [`error`] is the one enum every refusal goes through, with the live service's JSON bodies;
-//! - [`server`] starts the router on a port (0 = any free one) for other crates' tests.
+//! - [`faults`] forces statuses, latency, dropped connections and broken bodies on demand;
+//! - [`scenario`] serves a call as a lifecycle and/or a fault sequence, per client;
+//! - [`list`] answers `GET /v2/calls` from the same fixtures;
+//! - [`journal`] keeps the last requests (credentials redacted), [`admin`] exposes it and runtime
+//!   control under `/__admin`, [`reload`] hot-reloads a fixture folder;
+//! - [`server`] starts the router on a port (0 = any free one): the in-process API for tests;
+//!   [`mocks`] has ready-made `wiremock::Mock`s for suites that already use wiremock.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -16,14 +22,23 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod faults;
+pub mod journal;
+pub mod list;
+pub mod mocks;
+pub mod reload;
 pub mod routes;
+pub mod scenario;
 pub mod server;
 pub mod store;
 
 pub use auth::AuthPolicy;
 pub use error::ApiError;
-pub use routes::{app, AppState, Config, UnknownIdStatus};
-pub use server::MockServer;
+pub use faults::{BodyFault, Fault, GlobalFaults, RandomFaults};
+pub use routes::{app, AdminAccess, AppState, Config, UnknownIdStatus};
+pub use scenario::{Advance, Scenario};
+pub use server::{MockServer, MockServerBuilder};
 pub use store::{LoadOptions, Store, StoreError};

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use synthflow::contract::{check_call_body, CheckOptions};
-use synthflow_mock::{server, AppState, AuthPolicy, Config, LoadOptions, Store, UnknownIdStatus};
+use synthflow_mock::{
+    reload, scenario::ScenarioFile, server, AdminAccess, AppState, AuthPolicy, Config, Fault,
+    GlobalFaults, LoadOptions, RandomFaults, Store, UnknownIdStatus,
+};
 
 /// An offline mock of Synthflow's `GET /v2/calls/{call_id}`. With no arguments it serves the
 /// fixtures embedded in the binary on 127.0.0.1:8080.
@@ -70,6 +73,36 @@ struct ServeArgs {
         default_value = "400"
     )]
     unknown_id_status: UnknownIdStatus,
+    /// Admin API under /__admin: off, loopback (loopback peers only) or any.
+    #[arg(long, env = "SYNTHFLOW_MOCK_ADMIN", value_enum, default_value = "off")]
+    admin: AdminAccess,
+    /// Request journal size (default 1000 with the admin API, 0 = off without).
+    #[arg(long, env = "SYNTHFLOW_MOCK_JOURNAL_SIZE")]
+    journal_size: Option<usize>,
+    /// Reload the --fixtures folder when its files change.
+    #[arg(long, env = "SYNTHFLOW_MOCK_WATCH", requires = "fixtures")]
+    watch: bool,
+    /// A fault on every request, e.g. "latency=200" or "code=503" (see docs/scenarios.md).
+    #[arg(long, env = "SYNTHFLOW_MOCK_FAULT")]
+    fault: Option<Fault>,
+    /// Random faults on this share of requests (0.0 to 1.0).
+    #[arg(long, env = "SYNTHFLOW_MOCK_FAULT_RATE")]
+    fault_rate: Option<f64>,
+    /// Seed of the random faults.
+    #[arg(long, env = "SYNTHFLOW_MOCK_FAULT_SEED", default_value_t = 0)]
+    fault_seed: u64,
+    /// The faults to draw from (repeat; default code=429, code=500, code=503).
+    #[arg(long = "random-fault")]
+    random_faults: Vec<Fault>,
+    /// Retry-After seconds on a 429.
+    #[arg(long, env = "SYNTHFLOW_MOCK_RETRY_AFTER", default_value_t = 1)]
+    retry_after: u32,
+    /// No Retry-After on a 429 (as the live service documents none).
+    #[arg(long, env = "SYNTHFLOW_MOCK_NO_RETRY_AFTER")]
+    no_retry_after: bool,
+    /// Scenarios by call id (JSON); DIR/scenarios.json of --fixtures is read when present.
+    #[arg(long, env = "SYNTHFLOW_MOCK_SCENARIOS", value_name = "FILE")]
+    scenarios: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -137,10 +170,51 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let random = match args.fault_rate {
+        None => None,
+        Some(rate) => match RandomFaults::new(rate, args.fault_seed, args.random_faults.clone()) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("synthflow-mock: --fault-rate: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let scenarios = match load_scenarios(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
     let config = Config {
         auth: AuthPolicy::tokens(args.tokens),
         unknown_id: args.unknown_id_status,
+        retry_after: (!args.no_retry_after).then_some(args.retry_after),
+        admin: args.admin,
+        journal_size: args
+            .journal_size
+            .unwrap_or(if args.admin == AdminAccess::Off {
+                0
+            } else {
+                1000
+            }),
+        faults: GlobalFaults {
+            always: args.fault,
+            random,
+        },
+        load: LoadOptions {
+            allow_out_of_spec: args.source.allow_out_of_spec,
+        },
     };
+    let state = AppState::new(store, config);
+    for (id, sc) in scenarios {
+        if let Err(e) = state.set_scenario(&id, sc) {
+            eprintln!("synthflow-mock: refusing to start: scenario: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let watch_dir = args.watch.then(|| args.source.fixtures.clone()).flatten();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -154,9 +228,19 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         };
         let local = listener.local_addr().expect("bound address");
-        let n = store.len();
-        let first = store.ids().first().cloned().unwrap_or_default();
-        let router = synthflow_mock::app(AppState::new(store, config));
+        let n = state.store().len();
+        let first = state.store().ids().first().cloned().unwrap_or_default();
+        let _watcher = match &watch_dir {
+            None => None,
+            Some(dir) => match reload::watch(dir, state.clone()) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    eprintln!("synthflow-mock: cannot watch {}: {e}", dir.display());
+                    return ExitCode::from(1);
+                }
+            },
+        };
+        let router = synthflow_mock::app(state);
         println!("synthflow-mock: serving {n} calls on http://{local}/v2/calls/{{call_id}} (e.g. {first})");
         match server::serve(listener, router, shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
@@ -166,6 +250,32 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         }
     })
+}
+
+fn load_scenarios(args: &ServeArgs) -> Result<ScenarioFile, String> {
+    let mut files = Vec::new();
+    if let Some(dir) = &args.source.fixtures {
+        let p = dir.join("scenarios.json");
+        if p.is_file() {
+            files.push(p);
+        }
+    }
+    files.extend(args.scenarios.clone());
+    let mut out = ScenarioFile::new();
+    for p in files {
+        let text = std::fs::read_to_string(&p)
+            .map_err(|e| format!("synthflow-mock: cannot read {}: {e}", p.display()))?;
+        let file: ScenarioFile = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "synthflow-mock: {}:{}:{}: {e}",
+                p.display(),
+                e.line(),
+                e.column()
+            )
+        })?;
+        out.extend(file);
+    }
+    Ok(out)
 }
 
 fn bracket(host: &str) -> String {

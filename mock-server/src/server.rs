@@ -1,14 +1,38 @@
-//! Starting the service on a socket, for `main` and for other crates' tests.
+//! Starting the service on a socket, for `main` and for tests: the in-process API.
+//!
+//! In the spirit of wiremock-rs: [`MockServer::start`] serves the embedded fixtures on a random
+//! loopback port; [`MockServer::builder`] chooses the fixtures, faults, journal and admin API.
+//! A running mock gives its base URL, takes new calls and scenarios, and exposes its journal; it
+//! stops when dropped.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use synthflow_mock::{Fault, MockServer, Scenario};
+//! let mock = MockServer::builder().journal(100).start().await?;
+//! let id = mock.call_ids()[0].clone();
+//! // The first two requests for this call get 429, then the call.
+//! mock.set_scenario(&id, Scenario::first_n(2, Fault::code(429)))?;
+//! let url = format!("{}/calls/{id}", mock.base_url());
+//! // ... point the client under test at `url`, then verify what it sent:
+//! assert!(mock.received_requests().iter().all(|r| r.path.ends_with(&id)));
+//! # Ok(()) }
+//! ```
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::routes::{app, AppState, Config};
-use crate::store::Store;
+use crate::faults::GlobalFaults;
+use crate::journal::Entry;
+use crate::routes::{app, AdminAccess, AppState, Config};
+use crate::scenario::{Scenario, ScenarioError};
+use crate::store::{check_fixture, BadFile, Store, StoreError};
 
 /// A running mock, stopped when dropped.
 ///
@@ -27,14 +51,15 @@ pub struct MockServer {
 }
 
 impl MockServer {
-    /// Starts a mock on the embedded fixtures, on `127.0.0.1` and a free port.
+    /// Starts a mock on the embedded fixtures, on `127.0.0.1` and a free port, with a journal
+    /// of 1000 requests.
     pub async fn start() -> std::io::Result<MockServer> {
-        let store = Store::embedded().map_err(std::io::Error::other)?;
-        MockServer::start_with(
-            AppState::new(store, Config::default()),
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
+        MockServer::builder().start().await
+    }
+
+    /// A mock to configure before starting it.
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder::default()
     }
 
     /// Starts a mock with the given state on the given address (port 0 = any free port).
@@ -74,6 +99,59 @@ impl MockServer {
         &self.state
     }
 
+    /// The call ids it serves, sorted.
+    pub fn call_ids(&self) -> Vec<String> {
+        self.state.store().ids().to_vec()
+    }
+
+    /// Adds or replaces a call: `body` is the 200 body (the envelope with one call), checked like a
+    /// fixture file. Returns its call id.
+    pub fn add_call(&self, body: impl Into<Bytes>) -> Result<String, BadFile> {
+        let body = body.into();
+        let id = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| {
+                v.pointer("/response/calls/0/call_id")
+                    .and_then(|c| c.as_str())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        let fixture = check_fixture(
+            &format!("{id}.json"),
+            body,
+            &format!("added:{id}"),
+            self.state.config().load,
+        )?;
+        self.state.update_store(|s| s.insert(fixture));
+        Ok(id)
+    }
+
+    /// Removes a call; true if it was there.
+    pub fn remove_call(&self, id: &str) -> bool {
+        self.state.update_store(|s| s.remove(id).is_some())
+    }
+
+    /// Sets the scenario of a call (see [`Scenario`]).
+    pub fn set_scenario(&self, id: &str, scenario: Scenario) -> Result<(), ScenarioError> {
+        self.state.set_scenario(id, scenario)
+    }
+
+    /// Replaces the global faults.
+    pub fn set_faults(&self, faults: GlobalFaults) {
+        self.state.set_faults(faults);
+    }
+
+    /// Every request journaled so far, oldest first (credentials redacted).
+    pub fn received_requests(&self) -> Vec<Entry> {
+        self.state.journal().entries()
+    }
+
+    /// Empties the journal and restarts every scenario.
+    pub fn reset(&self) {
+        self.state.journal().clear();
+        self.state.reset_progress();
+    }
+
     /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
     pub async fn stop(mut self) -> std::io::Result<()> {
         if let Some(tx) = self.shutdown.take() {
@@ -95,12 +173,91 @@ impl Drop for MockServer {
 }
 
 /// Serves the router on a listener until `shutdown` completes, then drains in-flight requests.
+/// Each request carries its peer address (`ConnectInfo<SocketAddr>`), which the admin API checks.
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// How to start a [`MockServer`].
+#[derive(Debug, Clone)]
+pub struct MockServerBuilder {
+    config: Config,
+    fixtures: Option<PathBuf>,
+    addr: SocketAddr,
+}
+
+impl Default for MockServerBuilder {
+    fn default() -> Self {
+        MockServerBuilder {
+            config: Config {
+                journal_size: 1000,
+                ..Config::default()
+            },
+            fixtures: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+impl MockServerBuilder {
+    /// Serves this fixture folder instead of the embedded fixtures.
+    pub fn fixtures(mut self, dir: impl AsRef<Path>) -> Self {
+        self.fixtures = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The whole configuration at once.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Journal size (0 = off; default 1000).
+    pub fn journal(mut self, size: usize) -> Self {
+        self.config.journal_size = size;
+        self
+    }
+
+    /// `Retry-After` on a 429 (`None` = no header; default 1 s).
+    pub fn retry_after(mut self, secs: Option<u32>) -> Self {
+        self.config.retry_after = secs;
+        self
+    }
+
+    /// Faults on every request.
+    pub fn faults(mut self, faults: GlobalFaults) -> Self {
+        self.config.faults = faults;
+        self
+    }
+
+    /// Serves the admin API (default off).
+    pub fn admin(mut self, access: AdminAccess) -> Self {
+        self.config.admin = access;
+        self
+    }
+
+    /// Listens there (default `127.0.0.1:0`).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Loads the fixtures and starts serving.
+    pub async fn start(self) -> std::io::Result<MockServer> {
+        let store = match &self.fixtures {
+            Some(dir) => Store::from_dir(dir, self.config.load),
+            None => Store::embedded(),
+        }
+        .map_err(|e: StoreError| std::io::Error::other(e.to_string()))?;
+        MockServer::start_with(AppState::new(store, self.config), self.addr).await
+    }
 }

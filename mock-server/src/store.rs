@@ -210,6 +210,23 @@ impl Store {
     pub fn errors(&self) -> &ErrorBodies {
         &self.errors
     }
+
+    /// Adds or replaces one call (admin API, hot reload); the old one, if any, is returned.
+    pub fn insert(&mut self, fixture: Fixture) -> Option<Fixture> {
+        let id = fixture.id.clone();
+        let old = self.calls.insert(id.clone(), fixture);
+        if let Err(at) = self.ids.binary_search(&id) {
+            self.ids.insert(at, id);
+        }
+        old
+    }
+
+    /// Removes one call.
+    pub fn remove(&mut self, id: &str) -> Option<Fixture> {
+        let old = self.calls.remove(id)?;
+        self.ids.retain(|i| i != id);
+        Some(old)
+    }
 }
 
 /// Validates one call body; its file name (less `.json`) must be the call id it holds.
@@ -267,7 +284,7 @@ fn load_error_bodies(
         });
         None
     };
-    let [a, b, c, d, e, f] = ErrorBodies::FILES.map(&mut get);
+    let [a, b, c, d, e, f, g, h, i, j, k] = ErrorBodies::FILES.map(&mut get);
     Some(ErrorBodies {
         bad_request: a?,
         not_found: b?,
@@ -275,6 +292,11 @@ fn load_error_bodies(
         invalid_token: d?,
         route_not_found: e?,
         method_not_allowed: f?,
+        forbidden: g?,
+        rate_limited: h?,
+        internal: i?,
+        unavailable: j?,
+        bad_query: k?,
     })
 }
 

@@ -1,0 +1,176 @@
+//! The admin API, under `/__admin` (WireMock's habit): change fixtures, scenarios and faults at
+//! run time, read the journal, reset.
+//!
+//! Off by default (`--admin loopback|any`). With `loopback` it answers only peers on a loopback
+//! address; any other peer, or a request whose peer is unknown, gets the live-shaped 403. Every
+//! refusal goes through [`ApiError`] like the rest of the service.
+//!
+//! | method + path | body | effect |
+//! |---|---|---|
+//! | `GET /__admin/calls` | | the call ids |
+//! | `PUT /__admin/calls/{id}` | a call body (the 200 envelope) | adds or replaces the call, checked like a fixture file |
+//! | `DELETE /__admin/calls/{id}` | | removes it |
+//! | `GET /__admin/scenarios` | | every scenario, by call id |
+//! | `PUT /__admin/scenarios/{id}` | `{"faults":["code=429"],"lifecycle":{"advance":"per-poll"}}` | sets it (progress from zero) |
+//! | `DELETE /__admin/scenarios/{id}` | | removes it |
+//! | `GET`/`PUT`/`DELETE /__admin/faults` | `{"always":"latency=200","random":{"rate":0.1,"seed":7}}` | the global faults |
+//! | `GET /__admin/requests` | | the journal, oldest first |
+//! | `DELETE /__admin/requests` | | empties it |
+//! | `POST /__admin/reset` | | empties the journal, restarts every scenario and the random sequence |
+
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::faults::GlobalFaults;
+use crate::routes::{peer, AdminAccess, AppState};
+use crate::scenario::Scenario;
+use crate::store::check_fixture;
+
+/// Where the admin API lives.
+pub const PREFIX: &str = "/__admin";
+
+/// The admin routes, with their access check.
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/__admin/calls", get(list_calls))
+        .route("/__admin/calls/{id}", put(put_call).delete(delete_call))
+        .route("/__admin/scenarios", get(list_scenarios))
+        .route(
+            "/__admin/scenarios/{id}",
+            put(put_scenario).delete(delete_scenario),
+        )
+        .route(
+            "/__admin/faults",
+            get(get_faults).put(put_faults).delete(delete_faults),
+        )
+        .route("/__admin/requests", get(requests).delete(clear_requests))
+        .route("/__admin/reset", post(reset))
+        .layer(middleware::from_fn_with_state(state, access))
+}
+
+/// Refuses peers the admin API does not serve.
+async fn access(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let allowed = match state.config().admin {
+        AdminAccess::Off => false,
+        AdminAccess::Any => true,
+        AdminAccess::Loopback => peer(&req).is_some_and(|p| p.ip().is_loopback()),
+    };
+    if !allowed {
+        tracing::warn!(peer = ?peer(&req), "admin request refused");
+        return ApiError::Forbidden.with_description(
+            "The admin API answers loopback clients only (start with --admin any to allow others).",
+        );
+    }
+    next.run(req).await
+}
+
+fn ok(extra: serde_json::Value) -> Response {
+    let mut body = json!({"status": "ok"});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    Json(body).into_response()
+}
+
+async fn list_calls(State(state): State<AppState>) -> Response {
+    ok(json!({"calls": state.store().ids()}))
+}
+
+async fn put_call(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
+    if !crate::routes::is_well_formed(&id) {
+        return ApiError::BadQuery.with_description(format!("call id {id:?} is not well formed"));
+    }
+    let fixture = match check_fixture(
+        &format!("{id}.json"),
+        body,
+        &format!("admin:{id}"),
+        state.config().load,
+    ) {
+        Ok(f) => f,
+        Err(bad) => return ApiError::BadQuery.with_description(bad.to_string()),
+    };
+    let replaced = state.update_store(|s| s.insert(fixture).is_some());
+    ok(json!({"call_id": id, "replaced": replaced}))
+}
+
+async fn delete_call(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let removed = state.update_store(|s| s.remove(&id).is_some());
+    if !removed {
+        return ApiError::UnknownCallId { as_404: true }.into_response();
+    }
+    ok(json!({"call_id": id}))
+}
+
+async fn list_scenarios(State(state): State<AppState>) -> Response {
+    ok(json!({"scenarios": state.scenarios()}))
+}
+
+async fn put_scenario(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let scenario: Scenario = match serde_json::from_slice(&body) {
+        Ok(s) => s,
+        Err(e) => return ApiError::BadQuery.with_description(format!("scenario: {e}")),
+    };
+    match state.set_scenario(&id, scenario) {
+        Ok(()) => ok(json!({"call_id": id})),
+        Err(e) => ApiError::BadQuery.with_description(e.to_string()),
+    }
+}
+
+async fn delete_scenario(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    if state.remove_scenario(&id) {
+        ok(json!({"call_id": id}))
+    } else {
+        ApiError::UnknownCallId { as_404: true }.into_response()
+    }
+}
+
+async fn get_faults(State(state): State<AppState>) -> Response {
+    ok(json!({"faults": &*state.faults()}))
+}
+
+async fn put_faults(State(state): State<AppState>, body: Bytes) -> Response {
+    let faults: GlobalFaults = match serde_json::from_slice(&body) {
+        Ok(f) => f,
+        Err(e) => return ApiError::BadQuery.with_description(format!("faults: {e}")),
+    };
+    if let Some(r) = &faults.random {
+        if !(0.0..=1.0).contains(&r.rate) {
+            return ApiError::BadQuery.with_description("faults: random.rate must be 0.0 to 1.0");
+        }
+    }
+    state.set_faults(faults);
+    ok(json!({}))
+}
+
+async fn delete_faults(State(state): State<AppState>) -> Response {
+    state.set_faults(GlobalFaults::default());
+    ok(json!({}))
+}
+
+async fn requests(State(state): State<AppState>) -> Response {
+    ok(json!({
+        "capacity": state.journal().capacity(),
+        "requests": state.journal().entries(),
+    }))
+}
+
+async fn clear_requests(State(state): State<AppState>) -> Response {
+    state.journal().clear();
+    ok(json!({}))
+}
+
+async fn reset(State(state): State<AppState>) -> Response {
+    state.journal().clear();
+    state.reset_progress();
+    ok(json!({}))
+}

@@ -1,0 +1,238 @@
+//! The request journal: what clients asked, so a test can verify what its client sent.
+//!
+//! A bounded ring (the oldest entry goes when it is full: memory stays flat however long the mock
+//! runs). Each entry holds the method, path, query, headers and the answer's status, with every
+//! credential redacted before it is stored: `Authorization` keeps its scheme only (`Bearer
+//! [redacted]`), `Cookie`, `Proxy-Authorization`, `X-Api-Key` and query parameters named like a
+//! key or token are replaced whole. A request for an unknown call id carries the nearest known
+//! ids (Levenshtein), so a typo is found at once. Admin requests are not journaled.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use http::HeaderMap;
+use serde::Serialize;
+
+use crate::faults::AppliedFault;
+use crate::routes::AppState;
+
+/// What replaces a secret.
+pub const REDACTED: &str = "[redacted]";
+
+/// One request and its answer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Entry {
+    /// Position since start (or the last clear), from 1.
+    pub seq: u64,
+    /// When it arrived (RFC 3339, UTC).
+    pub at: String,
+    pub method: String,
+    pub path: String,
+    /// The query string, credentials redacted.
+    pub query: Option<String>,
+    /// Headers in arrival order, credentials redacted.
+    pub headers: Vec<(String, String)>,
+    /// The answer's status.
+    pub status: u16,
+    /// The fault the answer got, if any (`code=429, latency=100`...).
+    pub fault: Option<String>,
+    /// For an unknown call id: the nearest known ids, nearest first.
+    pub nearest_ids: Vec<String>,
+}
+
+/// The nearest known ids of a miss, attached to the response by the handler.
+#[derive(Debug, Clone)]
+pub struct Miss(pub Vec<String>);
+
+/// The ring.
+#[derive(Debug)]
+pub struct Journal {
+    capacity: usize,
+    seq: AtomicU64,
+    entries: Mutex<VecDeque<Entry>>,
+}
+
+impl Journal {
+    /// A journal of at most `capacity` entries (0 = off).
+    pub fn new(capacity: usize) -> Journal {
+        Journal {
+            capacity,
+            seq: AtomicU64::new(0),
+            entries: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
+        }
+    }
+
+    /// Records anything at all.
+    pub fn is_on(&self) -> bool {
+        self.capacity > 0
+    }
+
+    /// Its size.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    fn push(&self, mut e: Entry) {
+        e.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut q = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        while q.len() >= self.capacity {
+            q.pop_front();
+        }
+        q.push_back(e);
+    }
+
+    /// Every entry, oldest first.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Empties the ring.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.seq.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Headers with credentials redacted.
+pub fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let n = name.as_str();
+            let v = match n {
+                "authorization" | "proxy-authorization" => {
+                    let text = value.to_str().unwrap_or("");
+                    match text.trim().split_once(' ') {
+                        Some((scheme, _)) => format!("{scheme} {REDACTED}"),
+                        None => REDACTED.to_owned(),
+                    }
+                }
+                _ if is_secret_name(n) || n == "cookie" => REDACTED.to_owned(),
+                _ => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            };
+            (n.to_owned(), v)
+        })
+        .collect()
+}
+
+fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["token", "key", "secret", "password", "signature"]
+        .iter()
+        .any(|s| n.contains(s))
+}
+
+/// A query string with credential-like parameters redacted.
+pub fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if is_secret_name(k) => format!("{k}={REDACTED}"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The known ids nearest to `id`, nearest first (at most 3, within half the id's length).
+pub fn nearest<'a>(id: &str, known: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut scored: Vec<(usize, &String)> = known
+        .map(|k| (strsim::levenshtein(id, k), k))
+        .filter(|(d, _)| *d <= id.len().max(8) / 2)
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, k)| k.clone()).collect()
+}
+
+/// Middleware: journals each non-admin request with its answer's status.
+pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let journal = state.journal();
+    if !journal.is_on() || req.uri().path().starts_with(crate::admin::PREFIX) {
+        return next.run(req).await;
+    }
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().map(redact_query);
+    let headers = redact_headers(req.headers());
+    let resp = next.run(req).await;
+    journal.push(Entry {
+        seq: 0,
+        at,
+        method,
+        path,
+        query,
+        headers,
+        status: resp.status().as_u16(),
+        fault: resp
+            .extensions()
+            .get::<AppliedFault>()
+            .map(|f| f.0.to_string()),
+        nearest_ids: resp
+            .extensions()
+            .get::<Miss>()
+            .map(|m| m.0.clone())
+            .unwrap_or_default(),
+    });
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn ring_keeps_only_the_newest_entries() {
+        let j = Journal::new(3);
+        for i in 0..10 {
+            j.push(Entry {
+                seq: 0,
+                at: String::new(),
+                method: "GET".into(),
+                path: format!("/{i}"),
+                query: None,
+                headers: vec![],
+                status: 200,
+                fault: None,
+                nearest_ids: vec![],
+            });
+        }
+        let e = j.entries();
+        assert_eq!(e.len(), 3);
+        assert_eq!(e[0].path, "/7");
+        assert_eq!(e[2].seq, 10);
+    }
+
+    #[test]
+    fn credentials_are_redacted_from_headers_and_query() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", HeaderValue::from_static("Bearer s3cret"));
+        h.insert("x-api-key", HeaderValue::from_static("s3cret"));
+        h.insert("cookie", HeaderValue::from_static("session=s3cret"));
+        h.insert("accept", HeaderValue::from_static("application/json"));
+        let r = redact_headers(&h);
+        assert!(!format!("{r:?}").contains("s3cret"));
+        assert!(r.contains(&("authorization".into(), "Bearer [redacted]".into())));
+        assert!(r.contains(&("accept".into(), "application/json".into())));
+        assert_eq!(redact_query("a=1&api_key=s3cret"), "a=1&api_key=[redacted]");
+    }
+
+    #[test]
+    fn nearest_ids_find_a_typo() {
+        let known = ["abcdef-1".to_string(), "zzzzzz-9".to_string()];
+        assert_eq!(nearest("abcdxf-1", known.iter()), vec!["abcdef-1"]);
+    }
+}

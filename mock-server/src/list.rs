@@ -1,0 +1,265 @@
+//! `GET /v2/calls`: the list endpoint, over the same fixtures.
+//!
+//! The index is derived once per fixture set (lazily, on the first list request) from the parsed
+//! fixtures: one compact JSON list item per call, newest `start_time` first (ties by call id), so a
+//! page is a filter over a sorted vector and a concatenation of pre-encoded items.
+//!
+//! A list item is the call record of the fixture plus the list-only fields that can be derived
+//! from it (NOTES.md): `call_status` (= `status`), `lead_name` (= `name`), `lead_phone_number` (the
+//! caller of an inbound call, the callee otherwise), `agent_phone_number` (the other number),
+//! `labels` (`[]`). Fields the fixtures cannot answer (`judge_results`, `agents_used`,
+//! `deployment_type`, `recording_duration`) are left out.
+//!
+//! Query parameters (NOTES.md): `model_id` (required, exact match), `limit` (1..=100, default 20),
+//! `offset` (≥ 0, default 0), `from_date` / `to_date` (epoch ms; `from_date` inclusive, `to_date`
+//! exclusive, on `start_time`), `call_status` (exact; a comma-separated list matches any),
+//! `duration_min` / `duration_max` (seconds, inclusive, on `duration`), `lead_phone_number` (E.164,
+//! exact). `action_id` and `include_all_actions` are checked for form and not applied (the
+//! fixtures' `executed_actions` do not say which action ran). Unknown parameters are ignored.
+
+use std::fmt::Write as _;
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use crate::store::Store;
+
+/// Largest `limit`.
+pub const MAX_LIMIT: u64 = 100;
+/// `limit` when none is given.
+pub const DEFAULT_LIMIT: u64 = 20;
+
+/// One call, as the list answers it.
+#[derive(Debug, Clone)]
+struct Item {
+    model_id: String,
+    start_ms: i64,
+    status: String,
+    duration: i64,
+    lead_phone: String,
+    json: String,
+}
+
+/// Every call of a fixture set, sorted for listing.
+#[derive(Debug, Clone, Default)]
+pub struct ListIndex {
+    items: Vec<Item>,
+}
+
+impl ListIndex {
+    /// Derives the index from a store.
+    pub fn build(store: &Store) -> ListIndex {
+        let mut items: Vec<(String, Item)> = store
+            .fixtures()
+            .filter_map(|f| {
+                let env: Value = serde_json::from_slice(&f.body).ok()?;
+                let call = env.pointer("/response/calls/0")?.as_object()?;
+                Some((f.id.clone(), item(call)))
+            })
+            .collect();
+        items.sort_by(|a, b| b.1.start_ms.cmp(&a.1.start_ms).then_with(|| a.0.cmp(&b.0)));
+        ListIndex {
+            items: items.into_iter().map(|(_, i)| i).collect(),
+        }
+    }
+
+    /// The answer to a query: the whole 200 body.
+    pub fn page(&self, q: &ListQuery) -> Bytes {
+        let matching = self.items.iter().filter(|i| q.matches(i));
+        let mut total = 0u64;
+        let mut calls = String::new();
+        for item in matching {
+            if total >= q.offset && total < q.offset.saturating_add(q.limit) {
+                if !calls.is_empty() {
+                    calls.push(',');
+                }
+                calls.push_str(&item.json);
+            }
+            total += 1;
+        }
+        let mut out = String::with_capacity(calls.len() + 128);
+        let _ = write!(
+            out,
+            "{{\"status\":\"ok\",\"response\":{{\"pagination\":{{\"total_records\":{total},\"limit\":{},\"offset\":{}}},\"calls\":[{calls}]}}}}",
+            q.limit, q.offset
+        );
+        Bytes::from(out)
+    }
+}
+
+fn item(call: &Map<String, Value>) -> Item {
+    let s = |k: &str| call.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    let inbound = s("type_of_call") == "inbound" || s("campaign_type") == "inbound";
+    let (lead, agent) = if inbound {
+        (s("phone_number_from"), s("phone_number_to"))
+    } else {
+        (s("phone_number_to"), s("phone_number_from"))
+    };
+    let mut record = call.clone();
+    record.insert("call_status".into(), Value::from(s("status")));
+    record.insert(
+        "lead_name".into(),
+        call.get("name").cloned().unwrap_or(Value::Null),
+    );
+    record.insert("lead_phone_number".into(), Value::from(lead.clone()));
+    record.insert("agent_phone_number".into(), Value::from(agent));
+    record.insert("labels".into(), Value::Array(vec![]));
+    Item {
+        model_id: s("model_id"),
+        start_ms: s("start_time").parse().unwrap_or(0),
+        status: s("status"),
+        duration: call.get("duration").and_then(Value::as_i64).unwrap_or(0),
+        lead_phone: lead,
+        json: serde_json::to_string(&Value::Object(record)).unwrap_or_else(|_| "{}".into()),
+    }
+}
+
+/// A checked list query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    pub model_id: String,
+    pub limit: u64,
+    pub offset: u64,
+    pub from_date: Option<i64>,
+    pub to_date: Option<i64>,
+    pub call_status: Option<Vec<String>>,
+    pub duration_min: Option<i64>,
+    pub duration_max: Option<i64>,
+    pub lead_phone_number: Option<String>,
+}
+
+impl ListQuery {
+    /// Reads the query pairs; the error is the reason for the 400.
+    pub fn parse(pairs: &[(String, String)]) -> Result<ListQuery, String> {
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        let int = |k: &str, min: i64, max: i64| -> Result<Option<i64>, String> {
+            match get(k) {
+                None => Ok(None),
+                Some(v) => match v.trim().parse::<i64>() {
+                    Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+                    Ok(n) => Err(format!("{k}={n} is out of range: expected {min} to {max}")),
+                    Err(_) => Err(format!("{k}={v:?} is not an integer")),
+                },
+            }
+        };
+        let model_id = match get("model_id").map(str::trim) {
+            Some(m) if !m.is_empty() => m.to_owned(),
+            _ => return Err("model_id is required".into()),
+        };
+        let limit = int("limit", 1, MAX_LIMIT as i64)?.unwrap_or(DEFAULT_LIMIT as i64) as u64;
+        let offset = int("offset", 0, i64::MAX)?.unwrap_or(0) as u64;
+        let from_date = int("from_date", 0, i64::MAX)?;
+        let to_date = int("to_date", 0, i64::MAX)?;
+        if let (Some(f), Some(t)) = (from_date, to_date) {
+            if f > t {
+                return Err(format!("from_date={f} is after to_date={t}"));
+            }
+        }
+        let duration_min = int("duration_min", 0, i64::MAX)?;
+        let duration_max = int("duration_max", 0, i64::MAX)?;
+        if let (Some(a), Some(b)) = (duration_min, duration_max) {
+            if a > b {
+                return Err(format!("duration_min={a} is above duration_max={b}"));
+            }
+        }
+        let call_status = get("call_status").map(|s| {
+            s.split(',')
+                .map(|x| x.trim().to_owned())
+                .filter(|x| !x.is_empty())
+                .collect::<Vec<_>>()
+        });
+        let lead_phone_number = match get("lead_phone_number") {
+            None => None,
+            Some(p) => {
+                let ok = p.len() >= 8
+                    && p.len() <= 16
+                    && p.starts_with('+')
+                    && p[1..].bytes().all(|b| b.is_ascii_digit());
+                if !ok {
+                    return Err(format!(
+                        "lead_phone_number={p:?} is not E.164 (+ and 7 to 15 digits; send + as %2B)"
+                    ));
+                }
+                Some(p.to_owned())
+            }
+        };
+        if let Some(v) = get("include_all_actions") {
+            if !matches!(v, "true" | "false") {
+                return Err(format!("include_all_actions={v:?}: expected true or false"));
+            }
+        }
+        Ok(ListQuery {
+            model_id,
+            limit,
+            offset,
+            from_date,
+            to_date,
+            call_status,
+            duration_min,
+            duration_max,
+            lead_phone_number,
+        })
+    }
+
+    fn matches(&self, i: &Item) -> bool {
+        i.model_id == self.model_id
+            && self.from_date.map_or(true, |f| i.start_ms >= f)
+            && self.to_date.map_or(true, |t| i.start_ms < t)
+            && self
+                .call_status
+                .as_ref()
+                .map_or(true, |s| s.is_empty() || s.contains(&i.status))
+            && self.duration_min.map_or(true, |d| i.duration >= d)
+            && self.duration_max.map_or(true, |d| i.duration <= d)
+            && self
+                .lead_phone_number
+                .as_ref()
+                .map_or(true, |p| *p == i.lead_phone)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &[(&str, &str)]) -> Result<ListQuery, String> {
+        let pairs: Vec<(String, String)> = s
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        ListQuery::parse(&pairs)
+    }
+
+    #[test]
+    fn bad_paging_and_filters_are_refused_with_a_reason() {
+        for (case, want) in [
+            (vec![], "model_id is required"),
+            (vec![("model_id", "m"), ("limit", "-1")], "limit=-1"),
+            (vec![("model_id", "m"), ("limit", "101")], "limit=101"),
+            (vec![("model_id", "m"), ("limit", "0")], "limit=0"),
+            (vec![("model_id", "m"), ("offset", "x")], "offset=\"x\""),
+            (
+                vec![("model_id", "m"), ("from_date", "5"), ("to_date", "4")],
+                "after",
+            ),
+            (
+                vec![("model_id", "m"), ("lead_phone_number", " 14155550100")],
+                "E.164",
+            ),
+        ] {
+            let err = q(&case).unwrap_err();
+            assert!(err.contains(want), "{case:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn defaults_are_limit_20_offset_0() {
+        let p = q(&[("model_id", "m")]).unwrap();
+        assert_eq!((p.limit, p.offset), (20, 0));
+    }
+}

@@ -1,0 +1,166 @@
+//! Hot reload of a fixture folder (`--watch`).
+//!
+//! A file watcher (`notify`) reports changes; after a short pause (so a burst of events is one
+//! reload) the folder's call files are read again. Each file is checked like at start-up:
+//! - a new or changed good file is served from the next request on;
+//! - a bad file (broken JSON, a contract violation, a half-written file) is reported in the log and
+//!   the last good version of that call keeps being served;
+//! - a deleted file's call is no longer served (calls added through the admin API stay).
+//!
+//! Nothing is served half-written: a call's body is one `Bytes`, and the whole fixture set is
+//! swapped at once (see [`AppState::update_store`]), so a request sees either the old body or the
+//! new one. Error bodies (`errors/`) are read at start-up only.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytes::Bytes;
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::routes::AppState;
+use crate::store::{check_fixture, BadFile};
+
+/// Pause after a change before reading the folder.
+pub const SETTLE: Duration = Duration::from_millis(50);
+
+/// What one reload did.
+#[derive(Debug, Default)]
+pub struct ReloadReport {
+    /// Calls added or changed.
+    pub updated: Vec<String>,
+    /// Calls whose file is gone.
+    pub removed: Vec<String>,
+    /// Files refused (their call keeps its last good version).
+    pub bad: Vec<BadFile>,
+}
+
+/// The folder the call files are in: `DIR/calls` when present, `DIR` otherwise (as
+/// [`crate::Store::from_dir`] reads it).
+pub fn calls_dir(dir: &Path) -> PathBuf {
+    if dir.join("calls").is_dir() {
+        dir.join("calls")
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+/// Reads the folder again and applies what changed.
+pub fn reload_dir(dir: &Path, state: &AppState) -> ReloadReport {
+    let calls = calls_dir(dir);
+    let mut report = ReloadReport::default();
+    let mut files: Vec<(PathBuf, Result<Bytes, std::io::Error>)> = Vec::new();
+    match std::fs::read_dir(&calls) {
+        Ok(rd) => {
+            for p in rd.filter_map(Result::ok).map(|e| e.path()) {
+                if p.is_file() && p.extension().is_some_and(|e| e == "json") {
+                    let bytes = std::fs::read(&p).map(Bytes::from);
+                    files.push((p, bytes));
+                }
+            }
+        }
+        Err(e) => {
+            tracing::error!(dir = %calls.display(), error = %e, "reload: cannot read the folder; keeping every call");
+            return report;
+        }
+    }
+    state.update_store(|store| {
+        let mut seen = HashSet::new();
+        for (path, bytes) in files {
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let id = name.strip_suffix(".json").unwrap_or(&name).to_owned();
+            seen.insert(id.clone());
+            let source = path.display().to_string();
+            let bytes = match bytes {
+                Ok(b) => b,
+                Err(e) => {
+                    report.bad.push(BadFile {
+                        path: source,
+                        problems: vec![synthflow::contract::json_violation(
+                            &serde_json::Error::io(e),
+                        )],
+                    });
+                    continue;
+                }
+            };
+            if store.get(&id).is_some_and(|f| f.body == bytes) {
+                continue;
+            }
+            match check_fixture(&name, bytes, &source, state.config().load) {
+                Ok(f) => {
+                    store.insert(f);
+                    report.updated.push(id);
+                }
+                Err(b) => report.bad.push(b),
+            }
+        }
+        let gone: Vec<String> = store
+            .fixtures()
+            .filter(|f| Path::new(&f.source).starts_with(&calls) && !seen.contains(&f.id))
+            .map(|f| f.id.clone())
+            .collect();
+        for id in gone {
+            store.remove(&id);
+            report.removed.push(id);
+        }
+    });
+    for id in &report.updated {
+        tracing::info!(call_id = %id, "reload: serving the new version");
+    }
+    for id in &report.removed {
+        tracing::info!(call_id = %id, "reload: file gone, call removed");
+    }
+    for b in &report.bad {
+        tracing::error!(file = %b.path, problems = %b, "reload: bad file, keeping its last good version");
+    }
+    report
+}
+
+/// A running watcher; stops when dropped.
+pub struct ReloadHandle {
+    _watcher: notify::RecommendedWatcher,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for ReloadHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReloadHandle")
+    }
+}
+
+impl Drop for ReloadHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Watches `dir` and reloads its calls into `state` on every change. Call from a tokio runtime.
+pub fn watch(dir: &Path, state: AppState) -> notify::Result<ReloadHandle> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
+    let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        if ev.is_ok_and(|e| !e.kind.is_access()) {
+            let _ = tx.send(());
+        }
+    })?;
+    watcher.watch(dir, RecursiveMode::Recursive)?;
+    let dir = dir.to_path_buf();
+    let task = tokio::spawn(async move {
+        while rx.recv().await.is_some() {
+            tokio::time::sleep(SETTLE).await;
+            while rx.try_recv().is_ok() {}
+            let d = dir.clone();
+            let s = state.clone();
+            let _ = tokio::task::spawn_blocking(move || reload_dir(&d, &s)).await;
+        }
+    });
+    Ok(ReloadHandle {
+        _watcher: watcher,
+        task,
+    })
+}
