@@ -445,11 +445,20 @@ pub async fn apply_body_fault(req: Request, next: Next) -> Response {
                 header::CONTENT_LENGTH,
                 HeaderValue::from(bytes.len().max(1)),
             );
-            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(keep),
-                Err(std::io::Error::other("fault injected: connection dropped")),
-            ];
-            let stream = futures_util::stream::iter(chunks);
+            use futures_util::StreamExt;
+            // The part is flushed first (a short pause lets hyper write it), then the failure.
+            let part = futures_util::stream::iter([Ok::<Bytes, std::io::Error>(keep)]);
+            let fail = futures_util::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Err::<Bytes, std::io::Error>(std::io::Error::other(
+                    "fault injected: connection dropped",
+                ))
+            });
+            let stream = if mark.kind == BodyFault::Drop {
+                fail.boxed()
+            } else {
+                part.chain(fail).boxed()
+            };
             Response::from_parts(parts, Body::from_stream(stream))
         }
     }
