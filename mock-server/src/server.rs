@@ -48,6 +48,7 @@ pub struct MockServer {
     state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    reload: Option<crate::reload::ReloadHandle>,
 }
 
 impl MockServer {
@@ -76,6 +77,7 @@ impl MockServer {
             state,
             shutdown: Some(tx),
             task: Some(task),
+            reload: None,
         })
     }
 
@@ -152,8 +154,14 @@ impl MockServer {
         self.state.reset_progress();
     }
 
+    /// Watching its fixture folder for changes (builder's `watch`).
+    pub fn is_watching(&self) -> bool {
+        self.reload.is_some()
+    }
+
     /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
     pub async fn stop(mut self) -> std::io::Result<()> {
+        self.reload = None;
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -193,6 +201,7 @@ pub struct MockServerBuilder {
     config: Config,
     fixtures: Option<PathBuf>,
     addr: SocketAddr,
+    watch: bool,
 }
 
 impl Default for MockServerBuilder {
@@ -204,6 +213,7 @@ impl Default for MockServerBuilder {
             },
             fixtures: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            watch: false,
         }
     }
 }
@@ -245,6 +255,12 @@ impl MockServerBuilder {
         self
     }
 
+    /// Reloads the fixture folder when its files change (needs [`Self::fixtures`]).
+    pub fn watch(mut self, on: bool) -> Self {
+        self.watch = on;
+        self
+    }
+
     /// Listens there (default `127.0.0.1:0`).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
@@ -258,6 +274,12 @@ impl MockServerBuilder {
             None => Store::embedded(),
         }
         .map_err(|e: StoreError| std::io::Error::other(e.to_string()))?;
-        MockServer::start_with(AppState::new(store, self.config), self.addr).await
+        let mut mock = MockServer::start_with(AppState::new(store, self.config), self.addr).await?;
+        if let (true, Some(dir)) = (self.watch, &self.fixtures) {
+            let handle = crate::reload::watch(dir, mock.state.clone())
+                .map_err(|e| std::io::Error::other(format!("watch {}: {e}", dir.display())))?;
+            mock.reload = Some(handle);
+        }
+        Ok(mock)
     }
 }
