@@ -32,7 +32,7 @@ use crate::faults::GlobalFaults;
 use crate::journal::Entry;
 use crate::routes::{app, AdminAccess, AppState, Config};
 use crate::scenario::{Scenario, ScenarioError};
-use crate::store::{check_fixture, BadFile, Store, StoreError};
+use crate::store::{check_fixture, Store, StoreError};
 
 /// A running mock, stopped when dropped.
 ///
@@ -108,7 +108,7 @@ impl MockServer {
 
     /// Adds or replaces a call: `body` is the 200 body (the envelope with one call), checked like a
     /// fixture file. Returns its call id.
-    pub fn add_call(&self, body: impl Into<Bytes>) -> Result<String, BadFile> {
+    pub fn add_call(&self, body: impl Into<Bytes>) -> Result<String, StoreError> {
         let body = body.into();
         let id = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
@@ -123,7 +123,8 @@ impl MockServer {
             body,
             &format!("added:{id}"),
             self.state.config().load,
-        )?;
+        )
+        .map_err(|b| StoreError::BadFiles(vec![b]))?;
         self.state.update_store(|s| s.insert(fixture));
         Ok(id)
     }
