@@ -10,7 +10,9 @@
 # The document (spec/synthflow-get-call.openapi.yaml) is used unchanged. Its two known gaps are
 # accounted for in spec/schemathesis/ (schemathesis.toml and hooks.py), and only those:
 #   (a) no 401 declared        -> hooks.py adds a 401 response in memory;
-#   (b) any string is an id    -> positive_data_acceptance also expects the documented 400.
+#   (b) any string is an id    -> positive_data_acceptance also expects the documented 400;
+# plus the erratum the contract checks apply (src/contract/schema.rs ERRATA): collected_variables
+# may be null, as the document's own description says -> hooks.py makes it ["object","null"].
 # Half the positive cases use the mock's real fixture ids (`synthflow-mock list`) so that 200
 # bodies are checked for conformance too; SYNTHFLOW_ST_FIXTURE_IDS=0 turns that off.
 #

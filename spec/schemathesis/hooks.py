@@ -1,6 +1,6 @@
 """Schemathesis hooks for fuzzing synthflow-mock against the vendor's document.
 
-Loaded by .ci/schemathesis.sh through SCHEMATHESIS_HOOKS. Two things, nothing else:
+Loaded by .ci/schemathesis.sh through SCHEMATHESIS_HOOKS. Three things, nothing else:
 
 1. Accommodation (a): the vendor's document declares no 401, though the live service answers
    401 to a missing or unusable `Authorization` header. `before_load_schema` adds a `401`
@@ -8,7 +8,13 @@ Loaded by .ci/schemathesis.sh through SCHEMATHESIS_HOOKS. Two things, nothing el
    operation that lacks one, in memory only; the vendored file is not touched. Nothing else in
    the document is changed.
 
-2. A stricter check, `known_call_id_is_served`: accommodation (b) lets a schema-valid id be
+2. The one erratum the contract checks apply too (`ERRATA` in src/contract/schema.rs):
+   `collected_variables` is typed `object`, yet its own description says "May be null if not
+   available" and the vendor's 2026-02-04 changelog says the same; the fixture set must hold it
+   null (the issue lists it among the nullable fields). It becomes `["object", "null"]`, in
+   memory only. Without it, real-id 200 bodies fail ST108 on exactly this field and nothing else.
+
+3. A stricter check, `known_call_id_is_served`: accommodation (b) lets a schema-valid id be
    refused with 400 (the document's answer for an unknown id), so an id the mock *does* have must
    not be refused. When the request carried the run's Bearer token and a fixture id (listed by
    `synthflow-mock list`, file named by SYNTHFLOW_FIXTURE_IDS_FILE), the answer must be 200.
@@ -34,12 +40,18 @@ _UNAUTHORIZED = {
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
+_CALL_ITEM = "CallsCallIdGetResponsesContentApplicationJsonSchemaResponseCallsItems"
+
+
 @schemathesis.hook
 def before_load_schema(context, raw_schema):
     for item in (raw_schema.get("paths") or {}).values():
         for method, operation in item.items():
             if method in _METHODS and isinstance(operation, dict):
                 operation.setdefault("responses", {}).setdefault("401", _UNAUTHORIZED)
+    # The erratum; fails loudly if the document no longer has the field, like the Rust side.
+    prop = raw_schema["components"]["schemas"][_CALL_ITEM]["properties"]["collected_variables"]
+    prop["type"] = ["object", "null"]
 
 
 def _fixture_ids() -> frozenset[str]:
