@@ -160,7 +160,8 @@ async fn wrong_method_is_405_with_allow_and_json_body() {
 #[tokio::test]
 async fn other_paths_are_404_json() {
     let r = router(Config::default());
-    for uri in ["/", "/v2/calls", "/v1/calls/x", "/v2/calls/x/y", "/calls/x"] {
+    // `/v2/calls` is the list endpoint (tests/list.rs).
+    for uri in ["/", "/v1/calls/x", "/v2/calls/x/y", "/calls/x"] {
         let (status, headers, body) = send(r.clone(), get(uri, Some("Bearer x"))).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
         assert_eq!(headers[header::CONTENT_TYPE], "application/json");
