@@ -351,6 +351,26 @@ mod tests {
     }
 
     #[test]
+    fn elapsed_lifecycle_advances_with_time_since_the_first_poll() {
+        let slow = Scenario {
+            faults: vec![],
+            lifecycle: Some(Advance::Elapsed { step_ms: 3_600_000 }),
+        };
+        let a = Active::new(slow, &fixture("2c94e7b1")).unwrap();
+        assert!(matches!(a.next("c"), Turn::Step { step: 0, .. }));
+        assert!(matches!(a.next("c"), Turn::Step { step: 0, .. }));
+        let fast = Scenario {
+            faults: vec![],
+            lifecycle: Some(Advance::Elapsed { step_ms: 1 }),
+        };
+        let a = Active::new(fast, &fixture("2c94e7b1")).unwrap();
+        assert!(matches!(a.next("c"), Turn::Step { step: 0, .. }));
+        // Elapsed time only grows: after 10 ms at 1 ms a step, the last step (3) is reached.
+        std::thread::sleep(Duration::from_millis(10));
+        assert!(matches!(a.next("c"), Turn::Step { step: 3, .. }));
+    }
+
+    #[test]
     fn scenario_json_reads_faults_and_lifecycle() {
         let s: Scenario = serde_json::from_str(
             r#"{"faults":["code=429","code=429"],"lifecycle":{"advance":"elapsed","step_ms":500}}"#,
