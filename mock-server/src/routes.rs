@@ -189,6 +189,7 @@ impl AppState {
 
     fn swap_locked(&self, store: Store) {
         {
+            let previous = self.inner.snapshot.load();
             let mut sc = self
                 .inner
                 .scenarios
@@ -200,6 +201,15 @@ impl AppState {
                     tracing::warn!(call_id = %id, "scenario dropped: its call is gone");
                     continue;
                 };
+                // An unchanged call keeps its scenario and every client's progress.
+                if previous
+                    .store
+                    .get(&id)
+                    .is_some_and(|f| f.body == fixture.body)
+                {
+                    sc.insert(id, active);
+                    continue;
+                }
                 match Active::new(active.scenario.clone(), fixture) {
                     Ok(a) => {
                         sc.insert(id, Arc::new(a));

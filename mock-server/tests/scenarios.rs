@@ -177,3 +177,24 @@ async fn lifecycle_on_a_call_that_is_still_live_is_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("final call"), "{err}");
 }
+
+#[tokio::test]
+async fn changing_another_call_keeps_a_scenario_in_progress() {
+    let mock = MockServer::start().await.unwrap();
+    mock.set_scenario(ANSWERED, Scenario::lifecycle_per_poll())
+        .unwrap();
+    let http = reqwest::Client::new();
+    assert_eq!(
+        status_of(&poll(&http, &mock, ANSWERED, None).await.1),
+        "pending"
+    );
+    let other = mock.state().store().get(NO_ANSWER).unwrap().body.clone();
+    let copy = String::from_utf8(other.to_vec())
+        .unwrap()
+        .replace(NO_ANSWER, "00000000-aaaa-4bbb-8ccc-0000000000b2");
+    mock.add_call(copy).unwrap();
+    assert_eq!(
+        status_of(&poll(&http, &mock, ANSWERED, None).await.1),
+        "ringing"
+    );
+}
