@@ -325,19 +325,22 @@ pub fn app(state: AppState) -> Router {
     if state.config().admin != AdminAccess::Off {
         router = router.merge(crate::admin::routes(state.clone()));
     }
-    router
+    let mut router = router
         .fallback(|| async { ApiError::RouteNotFound })
         .layer(middleware::map_response_with_state(
             state.clone(),
             error::render,
         ))
         .layer(middleware::from_fn(faults::apply_body_fault))
-        .layer(middleware::from_fn(log_request))
-        .layer(middleware::from_fn_with_state(
+        .layer(middleware::from_fn(log_request));
+    // The journal's size is fixed at start: without one, requests do not pay for its layer.
+    if state.journal().is_on() {
+        router = router.layer(middleware::from_fn_with_state(
             state.clone(),
             journal::record,
-        ))
-        .with_state(state)
+        ));
+    }
+    router.with_state(state)
 }
 
 fn json_body(body: Bytes) -> Response {
