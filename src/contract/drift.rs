@@ -319,14 +319,10 @@ impl DriftAnalyzer {
         }
         if let Some(options) = schema.get("enum").and_then(Value::as_array) {
             if !options.contains(value) {
-                let listed: Vec<String> = options
-                    .iter()
-                    .map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_owned))
-                    .collect();
                 self.add(
                     DriftKind::NewEnumValue,
                     path,
-                    format!("{value} (document lists {})", listed.join(", ")),
+                    format!("{value}, not one of the {} listed", options.len()),
                     source,
                 );
                 return;
