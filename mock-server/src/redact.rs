@@ -413,7 +413,7 @@ impl<'a> Scrub<'a> {
             pairs.push(((*s).to_owned(), "<redacted>".to_owned()));
         }
         // Longest first, so a full name goes before its parts.
-        pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        pairs.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
         Scrub {
             redactor,
             pairs,
