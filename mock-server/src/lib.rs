@@ -18,6 +18,8 @@
 
 pub mod auth;
 pub mod error;
+pub mod record;
+pub mod redact;
 pub mod routes;
 pub mod server;
 pub mod store;
