@@ -20,6 +20,8 @@ use std::time::Duration;
 use synthflow::contract::{check_call_body, check_error_body, CheckOptions};
 use synthflow::Client;
 
+pub mod drift;
+pub mod junit;
 pub mod live;
 
 /// The live description of a request without usable credentials.

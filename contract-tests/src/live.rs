@@ -68,3 +68,18 @@ pub async fn run(lookup: impl Fn(&str) -> Option<String>) -> Result<SuiteReport,
     let (target, ids) = config_from(lookup)?;
     Ok(run_suite(&target, &ids).await)
 }
+
+/// [`run`], then the drift report of the same ids, written where [`crate::drift::report_path`]
+/// says. Returns the suite's report and the report's path (or why it could not be written).
+pub async fn run_with_drift(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(SuiteReport, Result<std::path::PathBuf, String>), LiveConfigError> {
+    let (target, ids) = config_from(&lookup)?;
+    let report = run_suite(&target, &ids).await;
+    let drift = crate::drift::drift_report(&target, &ids).await;
+    let path = crate::drift::report_path(&lookup);
+    let written = crate::drift::write_report(&path, &drift)
+        .map(|()| path.clone())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()));
+    Ok((report, written))
+}

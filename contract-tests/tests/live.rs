@@ -10,7 +10,7 @@ use synthflow_mock::{AppState, AuthPolicy, Config, MockServer, Store};
 
 #[tokio::test]
 async fn live_api_passes_the_contract_suite_when_credentials_are_set() {
-    match live::run(|k| std::env::var(k).ok()).await {
+    match live::run_with_drift(|k| std::env::var(k).ok()).await {
         Err(LiveConfigError::Missing(var)) => {
             println!(
                 "skipped: live contract run needs SYNTHFLOW_API_KEY and SYNTHFLOW_CALL_ID ({var} is not set); \
@@ -18,8 +18,12 @@ async fn live_api_passes_the_contract_suite_when_credentials_are_set() {
             );
         }
         Err(e) => panic!("live configuration: {e}"),
-        Ok(report) => {
+        Ok((report, drift)) => {
             println!("{report}");
+            match drift {
+                Ok(path) => println!("drift report: {}", path.display()),
+                Err(e) => println!("drift report not written: {e}"),
+            }
             assert!(report.passed(), "live API broke the contract:\n{report}");
         }
     }
@@ -118,4 +122,38 @@ fn live_config_defaults_to_the_global_host() {
     assert_eq!(target.base_url, "https://api.synthflow.ai/v2");
     assert_eq!(ids, ["a", "b"]);
     assert!(!format!("{target:?}").contains("\"k\""));
+}
+
+#[tokio::test]
+async fn live_run_writes_the_drift_report_of_its_ids() {
+    let (base_url, ids, stop) = separately_started_server(&["live-key"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("drift.json");
+    let env: HashMap<&str, String> = HashMap::from([
+        ("SYNTHFLOW_API_KEY", "live-key".to_owned()),
+        // 8c6e0f3b carries the one field the document does not declare.
+        (
+            "SYNTHFLOW_CALL_ID",
+            "8c6e0f3b-a574-4d2c-8b19-f5a3d7e6c240".to_owned(),
+        ),
+        ("SYNTHFLOW_BASE_URL", base_url),
+        ("SYNTHFLOW_DRIFT_REPORT", file.display().to_string()),
+    ]);
+    assert!(ids.contains(&"8c6e0f3b-a574-4d2c-8b19-f5a3d7e6c240".to_owned()));
+    let (report, written) = live::run_with_drift(|k| env.get(k).cloned())
+        .await
+        .expect("configured");
+    assert!(report.passed(), "{report}");
+    assert_eq!(written.unwrap(), file);
+    let drift: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(drift["bodies"], 1);
+    assert!(
+        drift["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "/response/calls/*/telephony_sip_headers"),
+        "{drift}"
+    );
+    stop.send(()).unwrap();
 }

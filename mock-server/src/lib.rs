@@ -29,6 +29,8 @@ pub mod faults;
 pub mod journal;
 pub mod list;
 pub mod mocks;
+pub mod record;
+pub mod redact;
 pub mod reload;
 pub mod routes;
 pub mod scenario;

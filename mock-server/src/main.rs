@@ -12,6 +12,9 @@ use synthflow_mock::{
     GlobalFaults, LoadOptions, RandomFaults, Store, UnknownIdStatus,
 };
 
+mod drift_cmd;
+mod record_cmd;
+
 /// An offline mock of Synthflow's `GET /v2/calls/{call_id}`. With no arguments it serves the
 /// fixtures embedded in the binary on 127.0.0.1:8080.
 #[derive(Parser, Debug)]
@@ -35,6 +38,10 @@ enum Command {
     List(SourceArgs),
     /// Check fixture files or folders against the vendor's schema and the invariants.
     Validate(ValidateArgs),
+    /// Record fixtures from the live API (token from SYNTHFLOW_API_KEY), redacted by default.
+    Record(record_cmd::RecordArgs),
+    /// Report drift from the spec and from recorded fixtures; exits 1 on drift.
+    Drift(drift_cmd::DriftArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -131,6 +138,8 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(args),
         Some(Command::List(args)) => list(&args),
         Some(Command::Validate(args)) => validate(&args),
+        Some(Command::Record(args)) => record_cmd::run(args),
+        Some(Command::Drift(args)) => drift_cmd::run(args),
     }
 }
 

@@ -11,6 +11,7 @@
 //! 4. [`ViolationKind::Invariant`]: what must hold of a real call ([`invariants`] lists them).
 
 pub mod coverage;
+pub mod drift;
 pub mod invariants;
 mod lossless;
 mod schema;

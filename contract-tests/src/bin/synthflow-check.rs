@@ -1,0 +1,119 @@
+//! `synthflow-check`: the contract suite as a command for anyone's CI.
+//!
+//! ```text
+//! SYNTHFLOW_API_KEY=... synthflow-check --base-url https://api.synthflow.ai/v2 \
+//!     --call-id ID [--call-id ID...] [--junit report.xml]
+//! ```
+//!
+//! Runs `contract_tests::run_suite` (the same cases as `cargo test -p contract-tests`) against any
+//! target — the live API, a staging proxy, a mock — prints a readable summary and, with `--junit`,
+//! writes JUnit XML. Exit status: 0 every case passed, 1 a case failed, 2 bad usage. The token is
+//! read from `SYNTHFLOW_API_KEY` only, never from a flag, and is never printed.
+//!
+//! It is a binary of `contract-tests` rather than a subcommand of `synthflow-mock` because
+//! `contract-tests` depends on `synthflow-mock` (it runs the suite against the mock), so the mock
+//! cannot depend back on the suite.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use contract_tests::{junit, run_suite, Target};
+
+/// Run Synthflow's GET /v2/calls/{call_id} contract suite against any base URL. The token is read
+/// from SYNTHFLOW_API_KEY.
+#[derive(Parser, Debug)]
+#[command(name = "synthflow-check", version)]
+struct Cli {
+    /// Base URL of the target, up to and including /v2.
+    #[arg(long, value_name = "URL")]
+    base_url: String,
+    /// A call id of the account to fetch and check (repeat, or comma-separate).
+    #[arg(
+        long = "call-id",
+        value_name = "ID",
+        required = true,
+        value_delimiter = ','
+    )]
+    call_ids: Vec<String>,
+    /// Write JUnit XML here (atomically).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// A name for the target in reports.
+    #[arg(long, default_value = "target")]
+    name: String,
+    /// The target refuses tokens it does not know (the live API does): also check that 401.
+    #[arg(long)]
+    checks_tokens: bool,
+    /// The status the target gives a well-formed unknown id.
+    #[arg(long, value_enum, default_value = "400")]
+    unknown_id_status: UnknownStatus,
+    /// Accept enum values the vendor's document does not list.
+    #[arg(long)]
+    allow_out_of_spec: bool,
+    /// Timeout of one request, in seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum UnknownStatus {
+    #[value(name = "400")]
+    BadRequest,
+    #[value(name = "404")]
+    NotFound,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let token = match std::env::var("SYNTHFLOW_API_KEY") {
+        Ok(t) if !t.trim().is_empty() => t,
+        _ => {
+            eprintln!(
+                "synthflow-check: SYNTHFLOW_API_KEY is not set: export the API key in the \
+                 environment (it is never taken from a flag)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let mut target = Target::new(cli.name.clone(), cli.base_url.clone(), token);
+    target.checks_tokens = cli.checks_tokens;
+    target.unknown_id_status = match cli.unknown_id_status {
+        UnknownStatus::BadRequest => 400,
+        UnknownStatus::NotFound => 404,
+    };
+    target.allow_out_of_spec = cli.allow_out_of_spec;
+    target.timeout = Duration::from_secs(cli.timeout);
+    let ids: Vec<String> = cli
+        .call_ids
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("synthflow-check: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = runtime.block_on(run_suite(&target, &ids));
+    println!("synthflow-check: {} at {}", cli.name, cli.base_url);
+    println!("{report}");
+    if let Some(path) = &cli.junit {
+        let xml = junit::to_xml(&report, &cli.name);
+        if let Err(e) = junit::write_atomic(path, xml.as_bytes()) {
+            eprintln!("synthflow-check: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
