@@ -2,6 +2,12 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -94,13 +100,85 @@ impl Drop for MockServer {
     }
 }
 
-/// Serves the router on a listener until `shutdown` completes, then drains in-flight requests.
+/// How long a connection may take to send a request head (and may sit idle between requests)
+/// before the server closes it, so a client that connects and sends nothing is not held forever.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connection settings of [`serve_with`]; [`serve`] uses the defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    /// See [`HEADER_READ_TIMEOUT`].
+    pub header_read_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+        }
+    }
+}
+
+/// Serves the router on a listener until `shutdown` completes, then stops accepting and drains
+/// in-flight requests (connections that are idle close at once).
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, router, shutdown, ServeOptions::default()).await
+}
+
+/// [`serve`] with explicit connection settings.
+///
+/// HTTP/1.1 with keep-alive and pipelining, through hyper's connection builder rather than
+/// `axum::serve`, for the header-read timeout the latter lacks.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    options: ServeOptions,
+) -> std::io::Result<()> {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Per-connection failures (reset before accept) and running out of file
+                    // descriptors must not stop the server; back off briefly on the latter.
+                    tracing::warn!("accept failed: {e}");
+                    if !is_connection_error(&e) {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Small JSON answers: send them now rather than wait for Nagle.
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(router.clone());
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A connection's own failure (reset, timeout, bad request head) concerns only it.
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
 }
