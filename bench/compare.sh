@@ -40,8 +40,8 @@ npm_install() { # package → 0 when installed
 }
 
 # --- server definitions: each prints nothing, starts the server on $1 in the background, sets PID
-start_mock() { "$MOCK_BIN" --port "$1" >/dev/null 2>"$work/mock.err" & PID=$!; }
-start_mock-quiet() { RUST_LOG=warn "$MOCK_BIN" --port "$1" >/dev/null 2>"$work/mock.err" & PID=$!; }
+start_mock() { "$MOCK_BIN" --port "$1" >/dev/null 2>/dev/null & PID=$!; }
+start_mock-quiet() { RUST_LOG=warn "$MOCK_BIN" --port "$1" >/dev/null 2>/dev/null & PID=$!; }
 start_ceiling() { "$CEILING_BIN" "$FIXTURE" "$1" >/dev/null 2>&1 & PID=$!; }
 
 start_prism() {
@@ -82,7 +82,7 @@ start_mockoon() {
           filePath: "", databucketID: "", sendFileAsBody: false, disableTemplating: true,
           fallbackTo404: false, default: false, crudKey: "id", callbacks: [], rules: [], rulesOperator: "OR"}]}]};
     fs.writeFileSync(process.argv[2], JSON.stringify(env));' "$FIXTURE" "$work/mockoon.json" "$1"
-  "$npm_dir/node_modules/.bin/mockoon-cli" start --data "$work/mockoon.json" --port "$1" --disable-log-to-file >/dev/null 2>"$work/mockoon.err" & PID=$!
+  "$npm_dir/node_modules/.bin/mockoon-cli" start --data "$work/mockoon.json" --port "$1" --hostname 127.0.0.1 --disable-log-to-file --disable-admin-api --repair >/dev/null 2>"$work/mockoon.err" & PID=$!
 }
 
 start_wiremock() {
