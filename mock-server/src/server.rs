@@ -23,6 +23,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -181,19 +187,96 @@ impl Drop for MockServer {
     }
 }
 
-/// Serves the router on a listener until `shutdown` completes, then drains in-flight requests.
-/// Each request carries its peer address (`ConnectInfo<SocketAddr>`), which the admin API checks.
+/// How long a connection may take to send a request head (and may sit idle between requests)
+/// before the server closes it, so a client that connects and sends nothing is not held forever.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connection settings of [`serve_with`]; [`serve`] uses the defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    /// See [`HEADER_READ_TIMEOUT`].
+    pub header_read_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+        }
+    }
+}
+
+/// Serves the router on a listener until `shutdown` completes, then stops accepting and drains
+/// in-flight requests (connections that are idle close at once). Each request carries its peer
+/// address (`ConnectInfo<SocketAddr>`), which the admin API checks.
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
+    serve_with(listener, router, shutdown, ServeOptions::default()).await
+}
+
+/// [`serve`] with explicit connection settings.
+///
+/// HTTP/1.1 with keep-alive and pipelining, through hyper's connection builder rather than
+/// `axum::serve`, for the header-read timeout the latter lacks.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    options: ServeOptions,
+) -> std::io::Result<()> {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Per-connection failures (reset before accept) and running out of file
+                    // descriptors must not stop the server; back off briefly on the latter.
+                    tracing::warn!("accept failed: {e}");
+                    if !is_connection_error(&e) {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Small JSON answers: send them now rather than wait for Nagle.
+        let _ = stream.set_nodelay(true);
+        let service = tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut req: http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        );
+        let service = TowerToHyperService::new(service);
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A connection's own failure (reset, timeout, bad request head) concerns only it.
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
     )
-    .with_graceful_shutdown(shutdown)
-    .await
 }
 
 /// How to start a [`MockServer`].

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of GET /v2/calls/{id} on loopback, one fixture, the same 200 body:
+#   synthflow-mock (defaults: one info log line per request to stderr), synthflow-mock with
+#   RUST_LOG=warn, the bare hyper ceiling (bench/ceiling), Stoplight Prism, Mockoon CLI and
+#   WireMock (standalone jar from the `wiremock` npm package, on the machine's Java).
+# Each server: start, time to its first 200 (bench/ceiling first200), a warm-up run, a counted run
+# with wrk (keep-alive, CONNECTIONS connections), peak RSS (VmHWM, with children), then stop.
+# Prints a table with ratios to synthflow-mock and writes it as markdown to bench/results/latest.md.
+#
+# Env: DURATION (counted seconds, 10), WARMUP (seconds, 3), CONNECTIONS (32), THREADS (2),
+#      SERVERS (space-separated subset of: mock mock-quiet ceiling prism mockoon wiremock).
+# Tools it needs are installed into bench/.cache (npm packages) or by apt-get (wrk); a server whose
+# tool cannot be installed or started is skipped with the reason printed.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DURATION="${DURATION:-10}"
+WARMUP="${WARMUP:-3}"
+CONNECTIONS="${CONNECTIONS:-32}"
+THREADS="${THREADS:-2}"
+SERVERS="${SERVERS:-mock mock-quiet ceiling prism mockoon wiremock}"
+ID="06e3b7f1-4a2c-4d98-b5f0-e8c1d3a9b754"
+FIXTURE="$root/fixtures/calls/$ID.json"
+PATH_="/v2/calls/$ID"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+ensure_wrk
+build_mock
+build_ceiling
+
+npm_dir="$cache/npm"
+npm_install() { # package → 0 when installed
+  [ -d "$npm_dir/node_modules/$1" ] && return 0
+  command -v npm >/dev/null 2>&1 || { echo "npm not found" >"$work/why"; return 1; }
+  echo "== installing $1 (npm, into bench/.cache)" >&2
+  if ! npm install --prefix "$npm_dir" --no-audit --no-fund "$1" >"$cache/npm-$(basename "$1").log" 2>&1; then
+    echo "npm install $1 failed (bench/.cache/npm-$(basename "$1").log)" >"$work/why"; return 1
+  fi
+}
+
+# --- server definitions: each prints nothing, starts the server on $1 in the background, sets PID
+start_mock() { "$MOCK_BIN" --port "$1" >/dev/null 2>/dev/null & PID=$!; }
+start_mock-quiet() { RUST_LOG=warn "$MOCK_BIN" --port "$1" >/dev/null 2>/dev/null & PID=$!; }
+start_ceiling() { "$CEILING_BIN" "$FIXTURE" "$1" >/dev/null 2>&1 & PID=$!; }
+
+start_prism() {
+  npm_install @stoplight/prism-cli || return 1
+  node -e '
+    const body = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const spec = {openapi: "3.0.3", info: {title: "bench", version: "1"},
+      components: {securitySchemes: {bearer: {type: "http", scheme: "bearer"}}},
+      security: [{bearer: []}],
+      paths: {"/v2/calls/{call_id}": {get: {operationId: "getCall",
+        parameters: [{name: "call_id", in: "path", required: true, schema: {type: "string"}}],
+        responses: {"200": {description: "ok", content: {"application/json": {example: body}}}}}}}};
+    require("fs").writeFileSync(process.argv[2], JSON.stringify(spec));' "$FIXTURE" "$work/prism.json"
+  "$npm_dir/node_modules/.bin/prism" mock -h 127.0.0.1 -p "$1" "$work/prism.json" >/dev/null 2>"$work/prism.err" & PID=$!
+}
+
+start_mockoon() {
+  npm_install @mockoon/cli || return 1
+  node -e '
+    const fs = require("fs");
+    const body = fs.readFileSync(process.argv[1], "utf8");
+    const env = {uuid: "b0000000-0000-4000-8000-000000000001", lastMigration: 32, name: "bench",
+      endpointPrefix: "", latency: 0, port: Number(process.argv[3]), hostname: "127.0.0.1",
+      folders: [], rootChildren: [{type: "route", uuid: "b0000000-0000-4000-8000-000000000002"}],
+      proxyMode: false, proxyHost: "", proxyRemovePrefix: false, tlsOptions: {enabled: false, type: "CERT", pfxPath: "", certPath: "", keyPath: "", caPath: "", passphrase: ""},
+      cors: false, headers: [], proxyReqHeaders: [], proxyResHeaders: [], data: [], callbacks: [],
+      routes: [{uuid: "b0000000-0000-4000-8000-000000000002", type: "http", documentation: "", method: "get",
+        endpoint: "v2/calls/:call_id", streamingMode: null, streamingInterval: 0,
+        responseMode: null,
+        responses: [{uuid: "b0000000-0000-4000-8000-000000000003", body: body, latency: 0, statusCode: 200,
+          label: "", headers: [{key: "Content-Type", value: "application/json"}], bodyType: "INLINE",
+          filePath: "", databucketID: "", sendFileAsBody: false, disableTemplating: true,
+          fallbackTo404: false, default: true, crudKey: "id", callbacks: [],
+          rules: [{target: "header", modifier: "Authorization", value: "^Bearer .+", invert: false, operator: "regex"}],
+          rulesOperator: "OR"},
+         {uuid: "b0000000-0000-4000-8000-000000000004", body: "{\"detail\":\"unauthorized\"}", latency: 0, statusCode: 401,
+          label: "", headers: [{key: "Content-Type", value: "application/json"}], bodyType: "INLINE",
+          filePath: "", databucketID: "", sendFileAsBody: false, disableTemplating: true,
+          fallbackTo404: false, default: false, crudKey: "id", callbacks: [], rules: [], rulesOperator: "OR"}]}]};
+    fs.writeFileSync(process.argv[2], JSON.stringify(env));' "$FIXTURE" "$work/mockoon.json" "$1"
+  "$npm_dir/node_modules/.bin/mockoon-cli" start --data "$work/mockoon.json" --port "$1" --hostname 127.0.0.1 --disable-log-to-file --disable-admin-api --repair >/dev/null 2>"$work/mockoon.err" & PID=$!
+}
+
+start_wiremock() {
+  command -v java >/dev/null 2>&1 || { echo "java not found" >"$work/why"; return 1; }
+  npm_install wiremock || return 1
+  local jar
+  jar=$(find "$npm_dir/node_modules/wiremock" -name 'wiremock*standalone*.jar' | head -1)
+  [ -n "$jar" ] || { echo "no standalone jar in the wiremock npm package" >"$work/why"; return 1; }
+  mkdir -p "$work/wm/mappings" "$work/wm/__files"
+  cp "$FIXTURE" "$work/wm/__files/call.json"
+  cat >"$work/wm/mappings/call.json" <<JSON
+{"request": {"method": "GET", "urlPathPattern": "/v2/calls/[^/]+",
+  "headers": {"Authorization": {"matches": "Bearer .+"}}},
+ "response": {"status": 200, "bodyFileName": "call.json", "headers": {"Content-Type": "application/json"}}}
+JSON
+  java -jar "$jar" --port "$1" --bind-address 127.0.0.1 --root-dir "$work/wm" --disable-banner \
+    --no-request-journal >/dev/null 2>"$work/wiremock.err" & PID=$!
+}
+
+# Same body check: byte-identical, or the same JSON value.
+body_check() {
+  curl -s --max-time 5 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$1$PATH_" -o "$work/body" || true
+  if cmp -s "$work/body" "$FIXTURE"; then echo "same bytes"
+  elif node -e 'const f=require("fs");const a=JSON.parse(f.readFileSync(process.argv[1]));const b=JSON.parse(f.readFileSync(process.argv[2]));process.exit(require("util").isDeepStrictEqual(a,b)?0:1)' "$work/body" "$FIXTURE" 2>/dev/null; then echo "same JSON"
+  else echo "DIFFERENT BODY"; fi
+}
+
+results="$work/results"
+: >"$results"
+port=18080
+echo "== machine: $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//'), load avg $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for s in $SERVERS; do
+  port=$(free_port $((port + 1)))
+  rm -f "$work/why"
+  echo "== $s on 127.0.0.1:$port" >&2
+  t0=$EPOCHREALTIME
+  if ! "start_$s" "$port"; then
+    echo "SKIPPED $s: $(cat "$work/why" 2>/dev/null || echo 'could not start')" >&2
+    echo "$s skipped $(cat "$work/why" 2>/dev/null | tr ' ' '_')" >>"$results"
+    continue
+  fi
+  if ! t1=$("$FIRST200_BIN" "127.0.0.1:$port" "$PATH_" "$TOKEN" 120000); then
+    echo "SKIPPED $s: no 200 within 120 s (stderr: $(tail -c 300 "$work/$s.err" 2>/dev/null))" >&2
+    echo "$s skipped no_200" >>"$results"
+    stop_pid "$PID"; continue
+  fi
+  startup_ms=$(awk -v a="${t0/./}" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+  body=$(body_check "$port")
+  url="http://127.0.0.1:$port$PATH_"
+  wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WARMUP}s" -H "Authorization: Bearer $TOKEN" "$url" >/dev/null || true
+  wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "$url" >"$work/$s.wrk" || true
+  read -r rps p50 p99 errors < <(parse_wrk <"$work/$s.wrk")
+  peak_kb=$(rss_kb "$PID" VmHWM)
+  stop_pid "$PID"
+  echo "   $rps req/s, p50 $p50 ms, p99 $p99 ms, peak RSS $((peak_kb / 1024)) MB, first 200 after $startup_ms ms, $errors errors, body: $body" >&2
+  echo "$s ok $rps $p50 $p99 $peak_kb $startup_ms $errors ${body// /_}" >>"$results"
+done
+
+# The table, with ratios to synthflow-mock (its default row).
+mkdir -p "$root/bench/results"
+out="$root/bench/results/latest.md"
+awk -v dur="$DURATION" -v warm="$WARMUP" -v conn="$CONNECTIONS" -v thr="$THREADS" \
+    -v machine="$(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//'), $(uname -sr)" \
+    -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v date="$(date -u +%Y-%m-%dT%H:%MZ)" '
+  { name[NR] = $1; state[NR] = $2; rps[NR] = $3; p50[NR] = $4; p99[NR] = $5; kb[NR] = $6; st[NR] = $7; err[NR] = $8; body[NR] = $9
+    if ($1 == "mock" && $2 == "ok") base = NR }
+  function r(a, b) { return (b > 0) ? sprintf("%.2fx", a / b) : "-" }
+  END {
+    printf "Run %s on %s (load avg at end %s); wrk -t%s -c%s, %ss warm-up, %ss counted, keep-alive.\n\n", date, machine, load, thr, conn, warm, dur
+    print "| server | req/s | p50 ms | p99 ms | peak RSS MB | first 200 ms | errors | body | req/s vs mock | p99 vs mock | RSS vs mock | start vs mock |"
+    print "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"
+    for (i = 1; i <= NR; i++) {
+      if (state[i] != "ok") { printf "| %s | skipped: %s |||||||||||\n", name[i], rps[i]; continue }
+      printf "| %s | %.0f | %.3f | %.3f | %.1f | %.1f | %d | %s | %s | %s | %s | %s |\n", name[i], rps[i], p50[i], p99[i], kb[i] / 1024, st[i], err[i], body[i],
+        base ? r(rps[i], rps[base]) : "-", base ? r(p99[i], p99[base]) : "-", base ? r(kb[i], kb[base]) : "-", base ? r(st[i], st[base]) : "-"
+    }
+  }' "$results" | tr '_' ' ' >"$out.tmp"
+mv "$out.tmp" "$out"
+echo
+cat "$out"
+echo
+echo "(written to bench/results/latest.md)"
