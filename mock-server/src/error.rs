@@ -7,7 +7,6 @@
 //! every 400 says, and no error path builds its body by hand.
 
 use axum::body::Body;
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{header, HeaderValue, StatusCode};
@@ -237,7 +236,7 @@ impl Template {
 }
 
 /// The router's last layer: writes the JSON body of every refusal, including axum's own 405s.
-pub async fn render(State(state): State<AppState>, mut resp: Response) -> Response {
+pub fn render_response(state: &AppState, mut resp: Response) -> Response {
     let err = match resp.extensions_mut().remove::<ApiError>() {
         Some(e) => e,
         None if resp.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,

@@ -16,7 +16,7 @@
 //! ([`RandomFaults`]: a rate and a seed, deterministic for a serial client).
 //!
 //! Status faults go through [`ApiError`] and the render layer like every other refusal; body faults
-//! are applied last, by [`apply_body_fault`], to whatever body the answer has.
+//! are applied last, by [`break_body`], to whatever body the answer has.
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,8 +24,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::Response;
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -380,7 +378,7 @@ impl GlobalFaults {
     }
 }
 
-/// Marks a response whose body must be broken; read by [`apply_body_fault`].
+/// Marks a response whose body must be broken; read by [`break_body`].
 #[derive(Debug, Clone, Copy)]
 pub struct BodyFaultMark {
     pub kind: BodyFault,
@@ -412,8 +410,7 @@ pub fn mark(resp: &mut Response, fault: &Fault, from_prefer: bool) {
 pub const GATEWAY_HTML: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n";
 
 /// The outermost layer: breaks the body of a response marked with a [`BodyFaultMark`].
-pub async fn apply_body_fault(req: Request, next: Next) -> Response {
-    let resp = next.run(req).await;
+pub fn break_body(resp: Response) -> Response {
     let Some(mark) = resp.extensions().get::<BodyFaultMark>().copied() else {
         return resp;
     };
@@ -431,34 +428,37 @@ pub async fn apply_body_fault(req: Request, next: Next) -> Response {
             Response::from_parts(parts, Body::from(GATEWAY_HTML))
         }
         BodyFault::Drop | BodyFault::Truncate => {
-            let bytes = axum::body::to_bytes(body, usize::MAX)
-                .await
-                .unwrap_or_default();
-            let keep = if mark.kind == BodyFault::Drop {
-                Bytes::new()
-            } else {
-                bytes.slice(..bytes.len() / 2)
-            };
-            // The full length is announced, part of it sent, then the stream fails: hyper closes
-            // the connection and the client sees an incomplete message.
-            parts.headers.insert(
-                header::CONTENT_LENGTH,
-                HeaderValue::from(bytes.len().max(1)),
-            );
             use futures_util::StreamExt;
-            // The part is flushed first (a short pause lets hyper write it), then the failure.
-            let part = futures_util::stream::iter([Ok::<Bytes, std::io::Error>(keep)]);
-            let fail = futures_util::stream::once(async {
+            let kind = mark.kind;
+            // The whole body is read first (the full length is announced), then a part is sent,
+            // then the stream fails: hyper closes the connection and the client sees an
+            // incomplete message. The length header cannot be known before the body is read, so
+            // it is announced from the stored body size where the body says it.
+            let full = axum::body::HttpBody::size_hint(&body).exact();
+            if let Some(len) = full {
+                parts
+                    .headers
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(len.max(1)));
+            }
+            let stream = futures_util::stream::once(async move {
+                let bytes = axum::body::to_bytes(body, usize::MAX)
+                    .await
+                    .unwrap_or_default();
+                let keep = if kind == BodyFault::Drop {
+                    Bytes::new()
+                } else {
+                    bytes.slice(..bytes.len() / 2)
+                };
+                futures_util::stream::iter([Ok::<Bytes, std::io::Error>(keep)])
+            })
+            .flatten()
+            .chain(futures_util::stream::once(async {
+                // The part is flushed first (a short pause lets hyper write it), then the failure.
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 Err::<Bytes, std::io::Error>(std::io::Error::other(
                     "fault injected: connection dropped",
                 ))
-            });
-            let stream = if mark.kind == BodyFault::Drop {
-                fail.boxed()
-            } else {
-                part.chain(fail).boxed()
-            };
+            }));
             Response::from_parts(parts, Body::from_stream(stream))
         }
     }

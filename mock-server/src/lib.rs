@@ -26,6 +26,7 @@ pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod faults;
+pub mod finish;
 pub mod journal;
 pub mod list;
 pub mod mocks;

@@ -13,12 +13,11 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -26,7 +25,7 @@ use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 
 use crate::auth::AuthPolicy;
-use crate::error::{self, ApiError};
+use crate::error::ApiError;
 use crate::faults::{self, Fault, GlobalFaults};
 use crate::journal::{self, Journal, Miss};
 use crate::list::{ListIndex, ListQuery};
@@ -327,12 +326,7 @@ pub fn app(state: AppState) -> Router {
     }
     let mut router = router
         .fallback(|| async { ApiError::RouteNotFound })
-        .layer(middleware::map_response_with_state(
-            state.clone(),
-            error::render,
-        ))
-        .layer(middleware::from_fn(faults::apply_body_fault))
-        .layer(middleware::from_fn(log_request));
+        .layer(crate::finish::FinishLayer::new(state.clone()));
     // The journal's size is fixed at start: without one, requests do not pay for its layer.
     if state.journal().is_on() {
         router = router.layer(middleware::from_fn_with_state(
@@ -356,9 +350,11 @@ fn json_body(body: Bytes) -> Response {
 /// is set or the request has a `Prefer` header.
 async fn get_call(
     State(state): State<AppState>,
-    headers: HeaderMap,
     call_id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    req: Request,
 ) -> Result<Response, ApiError> {
+    // The request itself rather than a `HeaderMap` extractor, which would clone every header.
+    let headers = req.headers();
     state.config().auth.check(&headers)?;
     let Ok(Path(call_id)) = call_id else {
         return Err(ApiError::MalformedCallId);
@@ -504,21 +500,4 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "application/json")],
         format!("{{\"status\":\"ok\",\"calls\":{}}}", state.store().len()),
     )
-}
-
-/// One `tracing` line per request: method, path (never the query or headers), status, latency.
-async fn log_request(req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let resp = next.run(req).await;
-    tracing::info!(
-        target: "synthflow_mock::request",
-        %method,
-        path = %path,
-        status = resp.status().as_u16(),
-        latency_us = start.elapsed().as_micros() as u64,
-        "request"
-    );
-    resp
 }
