@@ -355,7 +355,7 @@ async fn get_call(
 ) -> Result<Response, ApiError> {
     // The request itself rather than a `HeaderMap` extractor, which would clone every header.
     let headers = req.headers();
-    state.config().auth.check(&headers)?;
+    state.config().auth.check(headers)?;
     let Ok(Path(call_id)) = call_id else {
         return Err(ApiError::MalformedCallId);
     };
@@ -366,7 +366,7 @@ async fn get_call(
             None => Ok(miss(&state, &call_id)),
         };
     }
-    let prefer = Fault::from_prefer(&headers)
+    let prefer = Fault::from_prefer(headers)
         .map_err(|e| ApiError::BadQuery.with_description(format!("Prefer: {e}")));
     let prefer = match prefer {
         Ok(p) => p,
