@@ -25,6 +25,7 @@
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod fast_path;
 pub mod faults;
 pub mod finish;
 pub mod journal;

@@ -249,10 +249,10 @@ fn serve(args: ServeArgs) -> ExitCode {
                 }
             },
         };
-        let router = synthflow_mock::app(state);
+
         let shutdown = shutdown_signal();
         println!("synthflow-mock: serving {n} calls on http://{local}/v2/calls/{{call_id}} (e.g. {first})");
-        match server::serve(listener, router, shutdown).await {
+        match server::serve_app(listener, state, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("synthflow-mock: {e}");

@@ -294,6 +294,12 @@ impl AppState {
         self.refresh_dynamic();
     }
 
+    /// Nothing dynamic is set (no scenario, no global fault) and no journal records requests:
+    /// a plain GET of a fixture may then take [`crate::fast_path`].
+    pub fn is_plain(&self) -> bool {
+        !self.inner.dynamic.load(Ordering::Acquire) && !self.inner.journal.is_on()
+    }
+
     fn refresh_dynamic(&self) {
         let any = !self.inner.faults.load().is_empty()
             || !self

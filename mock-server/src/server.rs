@@ -30,6 +30,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 
+use crate::fast_path::FastPath;
+
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -74,8 +76,7 @@ impl MockServer {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
-        let router = app(state.clone());
-        let task = tokio::spawn(serve(listener, router, async {
+        let task = tokio::spawn(serve_app(listener, state.clone(), async {
             let _ = rx.await;
         }));
         Ok(MockServer {
@@ -206,9 +207,23 @@ impl Default for ServeOptions {
     }
 }
 
-/// Serves the router on a listener until `shutdown` completes, then stops accepting and drains
+/// Serves the whole mock for `state` (`app(state)` behind [`crate::fast_path::FastPath`]) until
+/// `shutdown` completes, then stops accepting and drains in-flight requests.
+pub async fn serve_app(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = app(state.clone());
+    serve_connections(listener, shutdown, ServeOptions::default(), move |peer| {
+        FastPath::new(state.clone(), router.clone(), peer)
+    })
+    .await
+}
+
+/// Serves any router on a listener until `shutdown` completes, then stops accepting and drains
 /// in-flight requests (connections that are idle close at once). Each request carries its peer
-/// address (`ConnectInfo<SocketAddr>`), which the admin API checks.
+/// address (`ConnectInfo<SocketAddr>`).
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
@@ -218,15 +233,44 @@ pub async fn serve(
 }
 
 /// [`serve`] with explicit connection settings.
-///
-/// HTTP/1.1 with keep-alive and pipelining, through hyper's connection builder rather than
-/// `axum::serve`, for the header-read timeout the latter lacks.
 pub async fn serve_with(
     listener: TcpListener,
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
     options: ServeOptions,
 ) -> std::io::Result<()> {
+    serve_connections(listener, shutdown, options, move |peer| {
+        let service = tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut req: http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        );
+        TowerToHyperService::new(service)
+    })
+    .await
+}
+
+/// The accept loop: HTTP/1.1 with keep-alive and pipelining, through hyper's connection builder
+/// rather than `axum::serve`, for the header-read timeout the latter lacks. `service` makes the
+/// service of one connection from its peer address.
+async fn serve_connections<S>(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    options: ServeOptions,
+    service: impl Fn(SocketAddr) -> S,
+) -> std::io::Result<()>
+where
+    S: hyper::service::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(options.header_read_timeout);
@@ -250,16 +294,7 @@ pub async fn serve_with(
         };
         // Small JSON answers: send them now rather than wait for Nagle.
         let _ = stream.set_nodelay(true);
-        let service = tower::ServiceExt::map_request(
-            router.clone(),
-            move |mut req: http::Request<hyper::body::Incoming>| {
-                req.extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                req
-            },
-        );
-        let service = TowerToHyperService::new(service);
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service(peer)));
         tokio::spawn(async move {
             // A connection's own failure (reset, timeout, bad request head) concerns only it.
             let _ = conn.await;
