@@ -18,9 +18,11 @@
 
 pub mod auth;
 pub mod error;
+pub mod generate;
 pub mod routes;
 pub mod server;
 pub mod store;
+pub mod validate;
 
 pub use auth::AuthPolicy;
 pub use error::ApiError;
