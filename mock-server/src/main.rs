@@ -142,8 +142,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         let n = store.len();
         let first = store.ids().first().cloned().unwrap_or_default();
         let router = synthflow_mock::app(AppState::new(store, config));
+        let shutdown = shutdown_signal();
         println!("synthflow-mock: serving {n} calls on http://{local}/v2/calls/{{call_id}} (e.g. {first})");
-        match server::serve(listener, router, shutdown_signal()).await {
+        match server::serve(listener, router, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("synthflow-mock: {e}");
@@ -161,17 +162,31 @@ fn bracket(host: &str) -> String {
     }
 }
 
-async fn shutdown_signal() {
+/// Registers the SIGTERM handler at once (not on first poll), so a SIGTERM that arrives right
+/// after the start-up line still means a graceful stop.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        wait_for_shutdown(
+            #[cfg(unix)]
+            sigterm,
+        )
+        .await
+    }
+}
+
+async fn wait_for_shutdown(#[cfg(unix)] sigterm: Option<tokio::signal::unix::Signal>) {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
     #[cfg(unix)]
     let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+        match sigterm {
+            Some(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            None => std::future::pending::<()>().await,
         }
     };
     #[cfg(not(unix))]
