@@ -58,6 +58,8 @@ pub struct GeneratedFile {
     pub body: Vec<u8>,
     /// The record, for tables and coverage.
     pub call: Call,
+    /// Where it comes from: `coverage #i` or `random #i`.
+    pub origin: String,
 }
 
 /// The outcome of a call; everything else about it follows from this.
@@ -1051,6 +1053,7 @@ pub fn generate(opts: GenerateOptions, threads: usize) -> Vec<GeneratedFile> {
             id: call.call_id.clone().unwrap_or_default(),
             body: encode(&call),
             call,
+            origin: format!("{} #{i}", if cov { "coverage" } else { "random" }),
         }
     };
     let threads = threads.max(1);
@@ -1175,7 +1178,7 @@ fn short(id: &str) -> &str {
 /// A markdown table of generated calls, one row each, for `fixtures/README.md`.
 pub fn markdown_table(files: &[GeneratedFile]) -> String {
     let mut s = String::from(
-        "| id | file | status | end_call_reason | type_of_call | hangup/disconnect | transcript |\n|---|---|---|---|---|---|---|\n",
+        "| id | file | set | status | end_call_reason | type_of_call | hangup/disconnect | transcript |\n|---|---|---|---|---|---|---|---|\n",
     );
     let mut sorted: Vec<&GeneratedFile> = files.iter().collect();
     sorted.sort_by(|a, b| a.id.cmp(&b.id));
@@ -1186,17 +1189,16 @@ pub fn markdown_table(files: &[GeneratedFile]) -> String {
         let turns = if transcript.is_empty() {
             "empty".to_owned()
         } else {
-            format!(
-                "{} turns, {} B",
-                transcript.lines().count(),
-                transcript.len()
-            )
+            let n = transcript.lines().count();
+            let plural = if n == 1 { "" } else { "s" };
+            format!("{n} turn{plural}, {} B", transcript.len())
         };
         let _ = writeln!(
             s,
-            "| `{}` | `calls/{}.json` | `{}` | `{}` | `{}` | `{}` / `{}` | {} |",
+            "| `{}` | `calls/{}.json` | {} | `{}` | `{}` | `{}` | `{}` / `{}` | {} |",
             short(&f.id),
             f.id,
+            f.origin,
             s_(c.status.as_ref().map(|x| x.as_str())),
             s_(c.end_call_reason.as_ref().map(|x| x.as_str())),
             s_(c.type_of_call.as_ref().map(|x| x.as_str())),
