@@ -333,11 +333,17 @@ fn read_json_files(dir: &Path) -> Result<Vec<(String, String, Bytes)>, StoreErro
         path: dir.display().to_string(),
         source,
     };
+    // The entry's own file type (no stat per file where the file system reports it); a symlink is
+    // followed.
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_type()
+                .is_ok_and(|t| t.is_file() || (t.is_symlink() && e.path().is_file()))
+        })
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     paths.sort();
     parallel_map(paths, |p| {
