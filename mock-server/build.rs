@@ -1,6 +1,7 @@
-//! Embeds `fixtures/calls/*.json` and `fixtures/errors/*.json` into the binary, so the mock starts
-//! with zero configuration from any directory. Generates `embedded.rs`: two sorted slices of
-//! (file name, bytes), each an `include_bytes!` of the file, and reruns when the folders change.
+//! Embeds `fixtures/calls/*.json` (generated), `fixtures/handmade/calls/*.json` (hand-made edge
+//! cases) and `fixtures/errors/*.json` into the binary, so the mock starts with zero configuration
+//! from any directory. Generates `embedded.rs`: three sorted slices of (file name, bytes), each an
+//! `include_bytes!` of the file, and reruns when the folders change.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,11 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let fixtures = manifest.join("..").join("fixtures");
     let mut out = String::new();
-    for (name, sub) in [("CALLS", "calls"), ("ERRORS", "errors")] {
+    for (name, sub) in [
+        ("CALLS", "calls"),
+        ("HANDMADE_CALLS", "handmade/calls"),
+        ("ERRORS", "errors"),
+    ] {
         let dir = fixtures.join(sub);
         println!("cargo:rerun-if-changed={}", dir.display());
         out.push_str(&format!("pub static {name}: &[(&str, &[u8])] = &[\n"));

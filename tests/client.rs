@@ -42,7 +42,8 @@ async fn error_for(status: u16, body: &str, extra: Option<(&str, &str)>) -> Clie
 #[tokio::test]
 async fn client_sends_the_bearer_token_and_decodes_the_envelope() {
     let server = MockServer::start().await;
-    let body = std::fs::read("fixtures/calls/3e0d8a52-c716-4f9b-8a24-6b5e13f7c9d0.json").unwrap();
+    let body =
+        std::fs::read("fixtures/handmade/calls/3e0d8a52-c716-4f9b-8a24-6b5e13f7c9d0.json").unwrap();
     Mock::given(method("GET"))
         .and(path("/v2/calls/3e0d8a52-c716-4f9b-8a24-6b5e13f7c9d0"))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))

@@ -17,13 +17,20 @@ fn json_files(dir: &str) -> Vec<PathBuf> {
     v
 }
 
+/// Every in-spec call fixture: the generated set and the hand-made one.
+fn call_files() -> Vec<PathBuf> {
+    let mut v = json_files("fixtures/calls");
+    v.extend(json_files("fixtures/handmade/calls"));
+    v
+}
+
 fn stem(p: &Path) -> String {
     p.file_stem().unwrap().to_string_lossy().into_owned()
 }
 
 #[test]
 fn every_call_fixture_passes_the_contract_checks() {
-    let files = json_files("fixtures/calls");
+    let files = call_files();
     assert!(!files.is_empty());
     for f in files {
         let report = check_call_body(
@@ -37,7 +44,7 @@ fn every_call_fixture_passes_the_contract_checks() {
 
 #[test]
 fn every_call_fixture_round_trips_to_the_same_json_value() {
-    for f in json_files("fixtures/calls")
+    for f in call_files()
         .into_iter()
         .chain(json_files("fixtures/extended/calls"))
     {
@@ -55,7 +62,7 @@ fn every_call_fixture_round_trips_to_the_same_json_value() {
 
 #[test]
 fn fixture_files_are_compact_single_bodies_as_the_api_sends_them() {
-    for f in json_files("fixtures/calls") {
+    for f in call_files() {
         let bytes = std::fs::read(&f).unwrap();
         let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(
@@ -79,15 +86,15 @@ fn coverage_of(files: &[PathBuf]) -> Coverage {
 }
 
 #[test]
-fn fixture_set_covers_every_required_item() {
-    let cov = coverage_of(&json_files("fixtures/calls"));
+fn hand_made_fixture_set_covers_every_required_item() {
+    let cov = coverage_of(&json_files("fixtures/handmade/calls"));
     assert_eq!(cov.missing(), Vec::<&str>::new(), "uncovered items");
     assert_eq!(cov.percent(), 100.0);
 }
 
 #[test]
 fn coverage_notices_when_the_only_fixture_of_an_item_goes_missing() {
-    let files: Vec<PathBuf> = json_files("fixtures/calls");
+    let files: Vec<PathBuf> = json_files("fixtures/handmade/calls");
     let full = coverage_of(&files);
     let custom = &full.items()["end_call_reason=custom_end_call"];
     assert_eq!(

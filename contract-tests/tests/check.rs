@@ -37,8 +37,10 @@ async fn check(args: Vec<String>, token: Option<&'static str>) -> Output {
 /// is a string.
 async fn stand_in_with_one_break() -> wiremock::MockServer {
     let server = wiremock::MockServer::start().await;
-    let mut body: serde_json::Value =
-        serde_json::from_str(&repo_file(&format!("fixtures/calls/{BROKEN}.json"))).unwrap();
+    let mut body: serde_json::Value = serde_json::from_str(&repo_file(&format!(
+        "fixtures/handmade/calls/{BROKEN}.json"
+    )))
+    .unwrap();
     body["response"]["calls"][0]["duration"] = "12".into();
     let bearer = format!("Bearer {TOKEN}");
     Mock::given(method("GET"))

@@ -63,7 +63,7 @@ async fn suite_names_each_planted_break_of_a_faulty_server() {
     let server = wiremock::MockServer::start().await;
     let body = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../fixtures/calls/4b7219fd-0e63-4c85-a9d1-e8f42b6c3a75.json"
+        "/../fixtures/handmade/calls/4b7219fd-0e63-4c85-a9d1-e8f42b6c3a75.json"
     ))
     .unwrap();
     Mock::given(method("GET"))

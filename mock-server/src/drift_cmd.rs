@@ -88,7 +88,7 @@ fn analyse(args: &DriftArgs) -> Result<DriftReport, String> {
     let mut drift = DriftAnalyzer::new();
     for p in &args.paths {
         let mut files = Vec::new();
-        crate::collect_files(p, &mut files)
+        synthflow_mock::validate::collect_files(p, &mut files)
             .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
         for f in files {
             if f.parent()
@@ -114,7 +114,7 @@ fn analyse(args: &DriftArgs) -> Result<DriftReport, String> {
     if ids.is_empty() {
         if let Some(dir) = &recorded_dir {
             let mut files = Vec::new();
-            crate::collect_files(dir, &mut files)
+            synthflow_mock::validate::collect_files(dir, &mut files)
                 .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
             ids.extend(
                 files

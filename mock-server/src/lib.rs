@@ -28,6 +28,7 @@ pub mod error;
 pub mod fast_path;
 pub mod faults;
 pub mod finish;
+pub mod generate;
 pub mod journal;
 pub mod list;
 pub mod mocks;
@@ -38,6 +39,7 @@ pub mod routes;
 pub mod scenario;
 pub mod server;
 pub mod store;
+pub mod validate;
 
 pub use auth::AuthPolicy;
 pub use error::ApiError;

@@ -2,11 +2,12 @@
 //! lives in the library so tests run the same code in-process.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use synthflow::contract::{check_call_body, CheckOptions};
+use clap::{Args, Parser, Subcommand};
+use synthflow_mock::generate::{self, GenerateArgs};
+use synthflow_mock::validate::{self, ValidateArgs};
 use synthflow_mock::{
     reload, scenario::ScenarioFile, server, AdminAccess, AppState, AuthPolicy, Config, Fault,
     GlobalFaults, LoadOptions, RandomFaults, Store, UnknownIdStatus,
@@ -42,6 +43,8 @@ enum Command {
     Record(record_cmd::RecordArgs),
     /// Report drift from the spec and from recorded fixtures; exits 1 on drift.
     Drift(drift_cmd::DriftArgs),
+    /// Write realistic, self-consistent fixtures, reproducible from a seed.
+    Generate(GenerateArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -112,34 +115,16 @@ struct ServeArgs {
     scenarios: Option<PathBuf>,
 }
 
-#[derive(Args, Debug)]
-struct ValidateArgs {
-    /// Fixture files or folders (folders: every `*.json` below, recursively).
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
-    /// Accept enum values the vendor's document does not list.
-    #[arg(long)]
-    allow_out_of_spec: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    format: Format,
-}
-
-#[derive(ValueEnum, Debug, Clone, Copy)]
-enum Format {
-    Text,
-    Json,
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None => serve(cli.serve),
         Some(Command::Serve(args)) => serve(args),
         Some(Command::List(args)) => list(&args),
-        Some(Command::Validate(args)) => validate(&args),
+        Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Record(args)) => record_cmd::run(args),
         Some(Command::Drift(args)) => drift_cmd::run(args),
+        Some(Command::Generate(args)) => generate::run(&args),
     }
 }
 
@@ -339,89 +324,4 @@ fn list(args: &SourceArgs) -> ExitCode {
         println!("{:<38} {:<20} {}", f.id, status, reason);
     }
     ExitCode::SUCCESS
-}
-
-fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .collect();
-        entries.sort();
-        for e in entries {
-            if e.is_dir() || e.extension().is_some_and(|x| x == "json") {
-                collect_files(&e, out)?;
-            }
-        }
-    } else {
-        out.push(path.to_path_buf());
-    }
-    Ok(())
-}
-
-fn validate(args: &ValidateArgs) -> ExitCode {
-    let mut files = Vec::new();
-    for p in &args.paths {
-        if let Err(e) = collect_files(p, &mut files) {
-            eprintln!("synthflow-mock: cannot read {}: {e}", p.display());
-            return ExitCode::from(2);
-        }
-    }
-    let opts = CheckOptions {
-        allow_out_of_spec: args.allow_out_of_spec,
-    };
-    let mut problems = Vec::new();
-    for file in &files {
-        let bytes = match std::fs::read(file) {
-            Ok(b) => b,
-            Err(e) => {
-                problems.push(serde_json::json!({"file": file.display().to_string(), "pointer": "", "kind": "io", "message": e.to_string()}));
-                continue;
-            }
-        };
-        // Error bodies are not call bodies; a folder named `errors` holds them.
-        if file
-            .parent()
-            .and_then(|p| p.file_name())
-            .is_some_and(|n| n == "errors")
-        {
-            if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                let v = synthflow::contract::json_violation(&e);
-                problems.push(serde_json::json!({"file": file.display().to_string(), "pointer": v.pointer, "kind": v.kind, "message": v.message}));
-            }
-            continue;
-        }
-        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned());
-        for v in check_call_body(&bytes, stem.as_deref(), opts).violations {
-            problems.push(serde_json::json!({"file": file.display().to_string(), "pointer": v.pointer, "kind": v.kind, "message": v.message}));
-        }
-    }
-    match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::json!({"files": files.len(), "problems": problems, "ok": problems.is_empty()})
-        ),
-        Format::Text => {
-            for p in &problems {
-                let pointer = p["pointer"].as_str().unwrap_or("");
-                println!(
-                    "{}:{}: [{}] {}",
-                    p["file"].as_str().unwrap_or(""),
-                    if pointer.is_empty() { "/" } else { pointer },
-                    p["kind"].as_str().unwrap_or(""),
-                    p["message"].as_str().unwrap_or("")
-                );
-            }
-            eprintln!(
-                "{} file(s) checked, {} problem(s)",
-                files.len(),
-                problems.len()
-            );
-        }
-    }
-    if problems.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
 }

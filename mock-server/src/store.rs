@@ -93,40 +93,42 @@ pub struct Store {
 }
 
 impl Store {
-    /// The fixtures embedded in the binary at build time (`fixtures/calls`, `fixtures/errors`).
+    /// The fixtures embedded in the binary at build time: `fixtures/calls` (generated),
+    /// `fixtures/handmade/calls` (hand-made edge cases) and `fixtures/errors`.
     pub fn embedded() -> Result<Store, StoreError> {
-        let calls = embedded::CALLS
-            .iter()
-            .map(|(name, bytes)| {
-                (
-                    format!("embedded:calls/{name}"),
-                    name.to_string(),
-                    Bytes::from_static(bytes),
-                )
-            })
-            .collect();
-        let errors = embedded::ERRORS
-            .iter()
-            .map(|(name, bytes)| {
-                (
-                    format!("embedded:errors/{name}"),
-                    name.to_string(),
-                    Bytes::from_static(bytes),
-                )
-            })
-            .collect();
+        let embed = |dir: &str, files: &[(&str, &'static [u8])]| -> Vec<(String, String, Bytes)> {
+            files
+                .iter()
+                .map(|(name, bytes)| {
+                    (
+                        format!("embedded:{dir}/{name}"),
+                        name.to_string(),
+                        Bytes::from_static(bytes),
+                    )
+                })
+                .collect()
+        };
+        let mut calls = embed("calls", embedded::CALLS);
+        calls.extend(embed("handmade/calls", embedded::HANDMADE_CALLS));
+        let errors = embed("errors", embedded::ERRORS);
         Store::from_sources(calls, errors, LoadOptions::default())
     }
 
-    /// A fixture folder: `DIR/calls/*.json` (or `DIR/*.json` when there is no `calls/`), and the error
-    /// bodies of `DIR/errors/` where present, the embedded ones otherwise.
+    /// A fixture folder: `DIR/calls/*.json` (or `DIR/*.json` when there is no `calls/`), plus
+    /// `DIR/handmade/calls/*.json` when present, and the error bodies of `DIR/errors/` where
+    /// present, the embedded ones otherwise. Files are read and checked on every core; every bad
+    /// file is reported, not only the first.
     pub fn from_dir(dir: &Path, opts: LoadOptions) -> Result<Store, StoreError> {
         let calls_dir = if dir.join("calls").is_dir() {
             dir.join("calls")
         } else {
             dir.to_path_buf()
         };
-        let calls = read_json_files(&calls_dir)?;
+        let mut calls = read_json_files(&calls_dir)?;
+        let handmade = dir.join("handmade").join("calls");
+        if handmade.is_dir() {
+            calls.extend(read_json_files(&handmade)?);
+        }
         if calls.is_empty() {
             return Err(StoreError::Empty(calls_dir.display().to_string()));
         }
@@ -150,17 +152,34 @@ impl Store {
         Store::from_sources(calls, errors, opts)
     }
 
-    /// Builds a store from (source, file name, bytes) triples.
+    /// Builds a store from (source, file name, bytes) triples, checking the calls on every core.
+    /// Two files with the same call id are refused, both named.
     pub fn from_sources(
         calls: Vec<(String, String, Bytes)>,
         errors: Vec<(String, String, Bytes)>,
         opts: LoadOptions,
     ) -> Result<Store, StoreError> {
         let mut bad = Vec::new();
-        let mut map = HashMap::with_capacity(calls.len());
-        for (source, name, body) in calls {
-            match check_fixture(&name, body, &source, opts) {
+        let mut map: HashMap<String, Fixture> = HashMap::with_capacity(calls.len());
+        for result in parallel_map(calls, |(source, name, body)| {
+            check_fixture(&name, body, &source, opts)
+        }) {
+            match result {
                 Ok(f) => {
+                    if let Some(first) = map.get(&f.id) {
+                        bad.push(BadFile {
+                            path: f.source.clone(),
+                            problems: vec![Violation {
+                                kind: ViolationKind::Invariant,
+                                pointer: String::new(),
+                                message: format!(
+                                    "call id {} is already served from {}",
+                                    f.id, first.source
+                                ),
+                            }],
+                        });
+                        continue;
+                    }
                     map.insert(f.id.clone(), f);
                 }
                 Err(b) => bad.push(b),
@@ -300,31 +319,67 @@ fn load_error_bodies(
     })
 }
 
+/// `f` over `items` on every core, results in input order.
+fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len().div_ceil(64).max(1));
+    if threads <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let mut parts: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let mut items = items.into_iter();
+    loop {
+        let part: Vec<T> = items.by_ref().take(chunk).collect();
+        if part.is_empty() {
+            break;
+        }
+        parts.push(part);
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| s.spawn(move || part.into_iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("fixture loader thread"))
+            .collect()
+    })
+}
+
 fn read_json_files(dir: &Path) -> Result<Vec<(String, String, Bytes)>, StoreError> {
     let io = |source| StoreError::Io {
         path: dir.display().to_string(),
         source,
     };
+    // The entry's own file type (no stat per file where the file system reports it); a symlink is
+    // followed.
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_type()
+                .is_ok_and(|t| t.is_file() || (t.is_symlink() && e.path().is_file()))
+        })
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     paths.sort();
-    paths
-        .into_iter()
-        .map(|p| {
-            let bytes = std::fs::read(&p).map_err(|source| StoreError::Io {
-                path: p.display().to_string(),
-                source,
-            })?;
-            let name = p
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            Ok((p.display().to_string(), name, Bytes::from(bytes)))
-        })
-        .collect()
+    parallel_map(paths, |p| {
+        let bytes = std::fs::read(&p).map_err(|source| StoreError::Io {
+            path: p.display().to_string(),
+            source,
+        })?;
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        Ok((p.display().to_string(), name, Bytes::from(bytes)))
+    })
+    .into_iter()
+    .collect()
 }

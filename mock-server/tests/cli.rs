@@ -41,7 +41,7 @@ fn run(args: &[&str]) -> Output {
 fn fixture_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("calls")).unwrap();
-    for e in std::fs::read_dir(repo().join("fixtures/calls")).unwrap() {
+    for e in std::fs::read_dir(repo().join("fixtures/handmade/calls")).unwrap() {
         let p = e.unwrap().path();
         std::fs::copy(&p, dir.path().join("calls").join(p.file_name().unwrap())).unwrap();
     }
@@ -72,7 +72,7 @@ async fn with_no_fixture_arguments_it_serves_the_embedded_set_from_any_directory
     let body = resp.bytes().await.unwrap();
     assert_eq!(
         body.as_ref(),
-        std::fs::read(repo().join(format!("fixtures/calls/{SOME_ID}.json"))).unwrap()
+        std::fs::read(repo().join(format!("fixtures/handmade/calls/{SOME_ID}.json"))).unwrap()
     );
     child.kill().unwrap();
     child.wait().unwrap();
@@ -166,9 +166,10 @@ fn list_prints_every_id_with_status_and_end_reason() {
     let out = run(&["list"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    let n = std::fs::read_dir(repo().join("fixtures/calls"))
-        .unwrap()
-        .count();
+    let n = ["fixtures/calls", "fixtures/handmade/calls"]
+        .iter()
+        .map(|d| std::fs::read_dir(repo().join(d)).unwrap().count())
+        .sum::<usize>();
     assert_eq!(text.lines().count(), n + 1, "{text}");
     assert!(text.lines().any(|l| l.starts_with(SOME_ID)
         && l.contains("completed")
@@ -195,7 +196,11 @@ fn validate_reports_file_and_pointer_and_exits_non_zero() {
         )),
         "{text}"
     );
-    let ok = run(&["validate", repo().join("fixtures/calls").to_str().unwrap()]);
+    let ok = run(&[
+        "validate",
+        repo().join("fixtures/calls").to_str().unwrap(),
+        repo().join("fixtures/handmade/calls").to_str().unwrap(),
+    ]);
     assert!(
         ok.status.success(),
         "{}",

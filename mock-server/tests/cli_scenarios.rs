@@ -37,7 +37,7 @@ fn start(args: &[&str]) -> Running {
 
 fn fixture_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/calls");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/handmade/calls");
     std::fs::create_dir(dir.path().join("calls")).unwrap();
     for e in std::fs::read_dir(repo).unwrap() {
         let p = e.unwrap().path();

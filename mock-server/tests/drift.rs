@@ -22,7 +22,7 @@ const IDS: [&str; 4] = [NEW_ENUM, EXTRA_FIELD, MISSING_FIELD, FAILING];
 
 fn fixture(id: &str) -> String {
     std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../fixtures/calls/{id}.json")),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../fixtures/handmade/calls/{id}.json")),
     )
     .unwrap()
 }

@@ -46,12 +46,9 @@ async fn every_fixture_is_served_byte_for_byte_as_json() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers[header::CONTENT_TYPE], "application/json");
         assert_eq!(body, f.body.as_ref(), "{}", f.id);
-        let on_disk = std::fs::read(format!(
-            "{}/../fixtures/calls/{}.json",
-            env!("CARGO_MANIFEST_DIR"),
-            f.id
-        ))
-        .unwrap();
+        let rel = f.source.strip_prefix("embedded:").unwrap();
+        let on_disk =
+            std::fs::read(format!("{}/../fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         assert_eq!(body, on_disk);
     }
 }
