@@ -20,7 +20,7 @@ CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
 SERVERS="${SERVERS:-mock mock-quiet ceiling prism mockoon wiremock}"
 ID="06e3b7f1-4a2c-4d98-b5f0-e8c1d3a9b754"
-FIXTURE="$root/fixtures/calls/$ID.json"
+FIXTURE="$root/fixtures/handmade/calls/$ID.json"
 PATH_="/v2/calls/$ID"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

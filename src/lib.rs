@@ -22,10 +22,12 @@
 //! assert_eq!(call.status, Some(CallStatus::Unknown("user-canceled".into())));
 //! ```
 
+#[cfg(feature = "client")]
 pub mod client;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod model;
 
+#[cfg(feature = "client")]
 pub use client::{Client, ClientBuilder, ClientError, Region};
 pub use model::{Call, GetCallResponse};

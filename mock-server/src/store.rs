@@ -111,7 +111,8 @@ impl Store {
         let mut calls = embed("calls", embedded::CALLS);
         calls.extend(embed("handmade/calls", embedded::HANDMADE_CALLS));
         let errors = embed("errors", embedded::ERRORS);
-        Store::from_sources(calls, errors, LoadOptions::default())
+        // Checked by build.rs with the same contract checks; only what listings need is read here.
+        Store::load(calls, errors, LoadOptions::default(), embedded_fixture)
     }
 
     /// A fixture folder: `DIR/calls/*.json` (or `DIR/*.json` when there is no `calls/`), plus
@@ -159,10 +160,19 @@ impl Store {
         errors: Vec<(String, String, Bytes)>,
         opts: LoadOptions,
     ) -> Result<Store, StoreError> {
+        Store::load(calls, errors, opts, check_fixture)
+    }
+
+    fn load(
+        calls: Vec<(String, String, Bytes)>,
+        errors: Vec<(String, String, Bytes)>,
+        opts: LoadOptions,
+        check: fn(&str, Bytes, &str, LoadOptions) -> Result<Fixture, BadFile>,
+    ) -> Result<Store, StoreError> {
         let mut bad = Vec::new();
         let mut map: HashMap<String, Fixture> = HashMap::with_capacity(calls.len());
         for result in parallel_map(calls, |(source, name, body)| {
-            check_fixture(&name, body, &source, opts)
+            check(&name, body, &source, opts)
         }) {
             match result {
                 Ok(f) => {
@@ -276,6 +286,29 @@ pub fn check_fixture(
         id,
         body,
         source: source.to_owned(),
+    })
+}
+
+/// An embedded call body, already checked at build time (mock-server/build.rs): only decoded for
+/// the status and end reason that listings show.
+fn embedded_fixture(
+    name: &str,
+    body: Bytes,
+    source: &str,
+    _opts: LoadOptions,
+) -> Result<Fixture, BadFile> {
+    let envelope: synthflow::model::GetCallResponse =
+        serde_json::from_slice(&body).map_err(|e| BadFile {
+            path: source.to_owned(),
+            problems: vec![json_violation(&e)],
+        })?;
+    let call = envelope.call();
+    Ok(Fixture {
+        status: call.and_then(|c| c.status.clone()),
+        end_call_reason: call.and_then(|c| c.end_call_reason.clone()),
+        id: name.strip_suffix(".json").unwrap_or(name).to_owned(),
+        source: source.to_owned(),
+        body,
     })
 }
 

@@ -140,7 +140,7 @@ pub fn check_call_value(
     if opts.allow_out_of_spec {
         violations.retain(|v| v.kind != ViolationKind::OutOfSpec);
     }
-    let envelope = match serde_json::from_value::<GetCallResponse>(value.clone()) {
+    let envelope = match <GetCallResponse as serde::Deserialize>::deserialize(value) {
         Ok(env) => {
             violations.extend(lossless::compare(value, &env));
             violations.extend(invariants::check_get_call(&env, expected_call_id));
