@@ -15,11 +15,25 @@ use axum::response::Response;
 use axum::Router;
 use futures_util::future::{Either, Ready};
 use http::{header, HeaderValue, Method, Request};
+use http_body_util::{Either as BodyEither, Full};
 
 use crate::routes::AppState;
 
 /// The fixture answer for a request, when the fast path may give it; `None`: ask the router.
 pub fn answer<B>(state: &AppState, req: &Request<B>) -> Option<Response> {
+    answer_body(state, req).map(|body| with_json_type(Response::new(Body::from(body))))
+}
+
+fn with_json_type<T>(mut resp: http::Response<T>) -> http::Response<T> {
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// The fixture's bytes when the fast path may answer (and the request's log line, if enabled).
+fn answer_body<B>(state: &AppState, req: &Request<B>) -> Option<bytes::Bytes> {
     if req.method() != Method::GET || !state.is_plain() {
         return None;
     }
@@ -29,11 +43,6 @@ pub fn answer<B>(state: &AppState, req: &Request<B>) -> Option<Response> {
     }
     state.config().auth.check(req.headers()).ok()?;
     let body = state.store().get(id)?.body.clone();
-    let mut resp = Response::new(Body::from(body));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
     if tracing::enabled!(target: "synthflow_mock::request", tracing::Level::INFO) {
         tracing::info!(
             target: "synthflow_mock::request",
@@ -44,7 +53,7 @@ pub fn answer<B>(state: &AppState, req: &Request<B>) -> Option<Response> {
             "request"
         );
     }
-    Some(resp)
+    Some(body)
 }
 
 /// The service the server runs per connection: [`answer`] first, else the router with the peer
@@ -72,18 +81,43 @@ where
     B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
-    type Response = Response;
+    /// The fixture body as is (no boxing), or whatever the router answers.
+    type Response = http::Response<BodyEither<Full<bytes::Bytes>, Body>>;
     type Error = Infallible;
-    type Future =
-        Either<Ready<Result<Response, Infallible>>, tower::util::Oneshot<Router, Request<Body>>>;
+    type Future = Either<Ready<Result<Self::Response, Infallible>>, RouterAnswer>;
 
     fn call(&self, req: Request<B>) -> Self::Future {
-        if let Some(resp) = answer(&self.state, &req) {
+        if let Some(body) = answer_body(&self.state, &req) {
+            let resp = with_json_type(http::Response::new(BodyEither::Left(Full::new(body))));
             return Either::Left(futures_util::future::ready(Ok(resp)));
         }
         let mut req = req.map(Body::new);
         req.extensions_mut()
             .insert(axum::extract::ConnectInfo(self.peer));
-        Either::Right(tower::ServiceExt::oneshot(self.router.clone(), req))
+        Either::Right(RouterAnswer {
+            inner: tower::ServiceExt::oneshot(self.router.clone(), req),
+        })
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The router's answer, its body wrapped as the right side of the fast path's body type.
+    pub struct RouterAnswer {
+        #[pin]
+        inner: tower::util::Oneshot<Router, Request<Body>>,
+    }
+}
+
+impl std::future::Future for RouterAnswer {
+    type Output = Result<http::Response<BodyEither<Full<bytes::Bytes>, Body>>, Infallible>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        self.project()
+            .inner
+            .poll(cx)
+            .map(|r| r.map(|resp| resp.map(BodyEither::Right)))
     }
 }

@@ -256,7 +256,7 @@ pub async fn serve_with(
 /// The accept loop: HTTP/1.1 with keep-alive and pipelining, through hyper's connection builder
 /// rather than `axum::serve`, for the header-read timeout the latter lacks. `service` makes the
 /// service of one connection from its peer address.
-async fn serve_connections<S>(
+async fn serve_connections<S, B>(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     options: ServeOptions,
@@ -265,11 +265,13 @@ async fn serve_connections<S>(
 where
     S: hyper::service::Service<
             http::Request<hyper::body::Incoming>,
-            Response = axum::response::Response,
+            Response = http::Response<B>,
             Error = std::convert::Infallible,
         > + Send
         + 'static,
     S::Future: Send + 'static,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())

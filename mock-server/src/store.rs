@@ -7,7 +7,7 @@
 //! from the cause. Values outside the spec (unknown enum members) are refused unless
 //! [`LoadOptions::allow_out_of_spec`] is set, since recorded live data may run ahead of the spec.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -87,7 +87,8 @@ pub enum StoreError {
 /// The loaded fixture set.
 #[derive(Debug, Clone)]
 pub struct Store {
-    calls: HashMap<String, Fixture>,
+    /// FxHash: ids come from the fixture set, not from clients, and the lookup is the hot path.
+    calls: FxHashMap<String, Fixture>,
     ids: Vec<String>,
     errors: ErrorBodies,
 }
@@ -170,7 +171,8 @@ impl Store {
         check: fn(&str, Bytes, &str, LoadOptions) -> Result<Fixture, BadFile>,
     ) -> Result<Store, StoreError> {
         let mut bad = Vec::new();
-        let mut map: HashMap<String, Fixture> = HashMap::with_capacity(calls.len());
+        let mut map: FxHashMap<String, Fixture> =
+            FxHashMap::with_capacity_and_hasher(calls.len(), Default::default());
         for result in parallel_map(calls, |(source, name, body)| {
             check(&name, body, &source, opts)
         }) {
