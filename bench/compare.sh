@@ -8,7 +8,8 @@
 # Prints a table with ratios to synthflow-mock and writes it as markdown to bench/results/latest.md.
 #
 # Env: DURATION (counted seconds, 10), WARMUP (seconds, 3), CONNECTIONS (32), THREADS (2),
-#      SERVERS (space-separated subset of: mock mock-quiet ceiling prism mockoon wiremock).
+#      SERVERS (space-separated subset of: mock mock-quiet mock-lean ceiling prism mockoon wiremock).
+#      mock-lean = RUST_LOG=warn and --header-read-timeout 0 (no slow-client defence, like the ceiling).
 # Tools it needs are installed into bench/.cache (npm packages) or by apt-get (wrk); a server whose
 # tool cannot be installed or started is skipped with the reason printed.
 set -euo pipefail
@@ -18,7 +19,7 @@ DURATION="${DURATION:-10}"
 WARMUP="${WARMUP:-3}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
-SERVERS="${SERVERS:-mock mock-quiet ceiling prism mockoon wiremock}"
+SERVERS="${SERVERS:-mock mock-quiet mock-lean ceiling prism mockoon wiremock}"
 ID="06e3b7f1-4a2c-4d98-b5f0-e8c1d3a9b754"
 FIXTURE="$root/fixtures/handmade/calls/$ID.json"
 PATH_="/v2/calls/$ID"
@@ -42,6 +43,8 @@ npm_install() { # package → 0 when installed
 # --- server definitions: each prints nothing, starts the server on $1 in the background, sets PID
 start_mock() { "$MOCK_BIN" --port "$1" >/dev/null 2>/dev/null & PID=$!; }
 start_mock-quiet() { RUST_LOG=warn "$MOCK_BIN" --port "$1" >/dev/null 2>/dev/null & PID=$!; }
+# No per-request log line and no header-read timeout: the same work as the ceiling does.
+start_mock-lean() { RUST_LOG=warn "$MOCK_BIN" --port "$1" --header-read-timeout 0 >/dev/null 2>/dev/null & PID=$!; }
 start_ceiling() { "$CEILING_BIN" "$FIXTURE" "$1" >/dev/null 2>&1 & PID=$!; }
 
 start_prism() {

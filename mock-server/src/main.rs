@@ -110,6 +110,10 @@ struct ServeArgs {
     /// No Retry-After on a 429 (as the live service documents none).
     #[arg(long, env = "SYNTHFLOW_MOCK_NO_RETRY_AFTER")]
     no_retry_after: bool,
+    /// Seconds a connection may take to send a request head, or stay idle between requests,
+    /// before it is closed (slow or silent clients); 0 = no limit.
+    #[arg(long, env = "SYNTHFLOW_MOCK_HEADER_READ_TIMEOUT", default_value_t = 10)]
+    header_read_timeout: u64,
     /// Scenarios by call id (JSON); DIR/scenarios.json of --fixtures is read when present.
     #[arg(long, env = "SYNTHFLOW_MOCK_SCENARIOS", value_name = "FILE")]
     scenarios: Option<PathBuf>,
@@ -237,7 +241,10 @@ fn serve(args: ServeArgs) -> ExitCode {
 
         let shutdown = shutdown_signal();
         println!("synthflow-mock: serving {n} calls on http://{local}/v2/calls/{{call_id}} (e.g. {first})");
-        match server::serve_app(listener, state, shutdown).await {
+        let options = server::ServeOptions {
+            header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout),
+        };
+        match server::serve_app_with(listener, state, shutdown, options).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("synthflow-mock: {e}");
