@@ -82,12 +82,14 @@ trap 'exit 130' INT TERM
 [[ -s "$WORK/fixture-ids.txt" ]] || { log "synthflow-mock list printed no ids"; exit 2; }
 log "$(wc -l < "$WORK/fixture-ids.txt") fixture ids"
 if [[ "${SYNTHFLOW_ST_FIXTURE_IDS:-1}" == 0 ]]; then
-    log "SYNTHFLOW_ST_FIXTURE_IDS=0: random ids only, 200 bodies will not be checked"
+    log "SYNTHFLOW_ST_FIXTURE_IDS=0: random ids only, the two accommodations only (no erratum): 200 bodies are not checked"
+    ERRATUM=0
     grep -v '^"path.call_id"' "$ST_DIR/schemathesis.toml" > "$WORK/schemathesis.toml"
 else
     cp "$ST_DIR/schemathesis.toml" "$WORK/schemathesis.toml"
     sed 's/.*/"&"/' "$WORK/fixture-ids.txt" > "$WORK/fixture-ids.dict"
     printf '\n[dictionaries.fixture-ids]\nfrom-file = "fixture-ids.dict"\n' >> "$WORK/schemathesis.toml"
+    ERRATUM=1
 fi
 
 # --- start the mock on a free loopback port -------------------------------------------------
@@ -117,7 +119,7 @@ if [[ -n "${SCHEMATHESIS_REPORT_DIR:-}" ]]; then
     mkdir -p "$SCHEMATHESIS_REPORT_DIR"
     ST+=(--report junit,har --report-dir "$(cd "$SCHEMATHESIS_REPORT_DIR" && pwd)")
 fi
-log "running (cwd $WORK): SCHEMATHESIS_HOOKS=$ST_DIR/hooks.py SYNTHFLOW_FIXTURE_IDS_FILE=$WORK/fixture-ids.txt $(printf '%q ' "${ST[@]}")"
+log "running (cwd $WORK): SCHEMATHESIS_HOOKS=$ST_DIR/hooks.py SYNTHFLOW_ST_ERRATUM=$ERRATUM SYNTHFLOW_FIXTURE_IDS_FILE=$WORK/fixture-ids.txt $(printf '%q ' "${ST[@]}")"
 
 set +e
 (
@@ -127,6 +129,7 @@ set +e
     export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
     export SCHEMATHESIS_HOOKS="$ST_DIR/hooks.py"
     export SYNTHFLOW_FIXTURE_IDS_FILE="$WORK/fixture-ids.txt" SYNTHFLOW_TEST_TOKEN="$TOKEN"
+    export SYNTHFLOW_ST_ERRATUM="$ERRATUM"
     exec timeout --kill-after=10 "$RUN_TIMEOUT" "$PYTHON" -m schemathesis.cli "${ST[@]:1}"
 )
 rc=$?
