@@ -5,9 +5,6 @@
 //! `message` is its first failure (the break, named: pointer, pass, rule) and whose text lists them
 //! all. Written atomically: a CI step never reads half a file.
 
-use std::io::Write;
-use std::path::Path;
-
 use quick_xml::escape::escape;
 
 use crate::SuiteReport;
@@ -64,26 +61,8 @@ fn text(s: &str) -> String {
     escape(clean.as_str()).replace('\n', "&#10;")
 }
 
-/// Writes `xml` to `path` through a temporary file and a rename, creating the folder.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
+/// Writes `contents` to `path` atomically, creating the folder (the mock's one writer).
+pub use synthflow_mock::atomic_file::write_atomic;
 
 #[cfg(test)]
 mod tests {

@@ -1303,9 +1303,8 @@ pub fn update_readme(path: &Path, table: &str) -> Result<(), String> {
             path.display()
         )
     })?;
-    let tmp = path.with_extension("md.tmp");
-    std::fs::write(&tmp, new).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    crate::atomic_file::write_atomic(path, new.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]

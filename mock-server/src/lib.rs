@@ -23,6 +23,7 @@
 //! ```
 
 pub mod admin;
+pub mod atomic_file;
 pub mod auth;
 pub mod error;
 pub mod fast_path;

@@ -16,7 +16,6 @@
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -551,30 +550,10 @@ pub fn read_ids_file(path: &Path) -> Result<Vec<String>, String> {
     Ok(ids)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, creating the
-/// folder; a reader never sees a half-written file.
+/// Writes a file atomically ([`crate::atomic_file`]), naming it in the error.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordError> {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    let io = |source| RecordError::Io {
+    crate::atomic_file::write_atomic(path, bytes).map_err(|source| RecordError::Io {
         path: path.display().to_string(),
         source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(
-        ".{name}.tmp-{}-{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+    })
 }
