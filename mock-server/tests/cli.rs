@@ -1,52 +1,11 @@
 //! The `synthflow-mock` binary as a user runs it: zero-configuration start, refusal of bad fixture
 //! sets with file and place, `list`, `validate`, and a clean stop on SIGTERM.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_synthflow-mock");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Starts the server with `args` in `cwd`, returns it and its base URL from the start-up line.
-fn start(args: &[&str], cwd: &Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("SYNTHFLOW_MOCK_FIXTURES")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let start = line.find("http://").expect("start-up line names the URL");
-    let url = line[start..].split("/calls/").next().unwrap().to_owned();
-    (child, url)
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("SYNTHFLOW_MOCK_FIXTURES")
-        .output()
-        .unwrap()
-}
-
-fn fixture_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("calls")).unwrap();
-    for e in std::fs::read_dir(repo().join("fixtures/handmade/calls")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, dir.path().join("calls").join(p.file_name().unwrap())).unwrap();
-    }
-    dir
-}
+mod common;
+use common::{fixture_copy, repo, run, start_in};
 
 const SOME_ID: &str = "4b7219fd-0e63-4c85-a9d1-e8f42b6c3a75";
 
@@ -61,7 +20,8 @@ fn edit(dir: &Path, id: &str, from: &str, to: &str) -> PathBuf {
 #[tokio::test]
 async fn with_no_fixture_arguments_it_serves_the_embedded_set_from_any_directory() {
     let elsewhere = tempfile::tempdir().unwrap();
-    let (mut child, base) = start(&["--port", "0"], elsewhere.path());
+    let server = start_in(&["--port", "0"], elsewhere.path());
+    let base = server.1.clone();
     let resp = reqwest::Client::new()
         .get(format!("{base}/calls/{SOME_ID}"))
         .bearer_auth("x")
@@ -74,8 +34,6 @@ async fn with_no_fixture_arguments_it_serves_the_embedded_set_from_any_directory
         body.as_ref(),
         std::fs::read(repo().join(format!("fixtures/handmade/calls/{SOME_ID}.json"))).unwrap()
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 fn refused(dir: &Path, extra: &[&str]) -> String {
@@ -212,7 +170,8 @@ fn validate_reports_file_and_pointer_and_exits_non_zero() {
 #[test]
 fn sigterm_stops_the_server_with_exit_code_zero() {
     let here = tempfile::tempdir().unwrap();
-    let (mut child, _) = start(&["--port", "0"], here.path());
+    let mut server = start_in(&["--port", "0"], here.path());
+    let child = &mut server.0;
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -1,49 +1,16 @@
 //! The serve flags of this issue, on the real binary: global faults, Retry-After off, the admin
 //! API, scenarios read from the fixture folder.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+use common::{fixture_copy, Running, BIN};
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_synthflow-mock");
 const ID: &str = "2c94e7b1-5f08-4a3d-b6e2-91d7c4a0f58e";
 
-struct Running(Child, String);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn start(args: &[&str]) -> Running {
-    let mut child = Command::new(BIN)
-        .args(["--port", "0"])
-        .args(args)
-        .env_remove("SYNTHFLOW_MOCK_FIXTURES")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let at = line.find("http://").expect("start-up line names the URL");
-    let url = line[at..].split("/calls/").next().unwrap().to_owned();
-    Running(child, url)
-}
-
-fn fixture_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/handmade/calls");
-    std::fs::create_dir(dir.path().join("calls")).unwrap();
-    for e in std::fs::read_dir(repo).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, dir.path().join("calls").join(p.file_name().unwrap())).unwrap();
-    }
-    dir
+    let mut all = vec!["--port", "0"];
+    all.extend_from_slice(args);
+    common::start_in(&all, std::path::Path::new("."))
 }
 
 #[tokio::test]

@@ -3,7 +3,6 @@
 //! and `validate` naming exactly the faults planted in a tree.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use synthflow::contract::{check_call_body, CheckOptions};
 use synthflow::model::{CallStatus, EndCallReason, TelephonyDisconnectReason, TelephonyHangup};
@@ -11,22 +10,11 @@ use synthflow::Call;
 use synthflow_mock::generate::{self, GenerateOptions};
 use synthflow_mock::{LoadOptions, Store, StoreError};
 
-const BIN: &str = env!("CARGO_BIN_EXE_synthflow-mock");
-
 /// The command that produced `fixtures/calls`, as `fixtures/README.md` states it.
 const CHECKED_IN: &[&str] = &["generate", "--coverage", "--seed", "1", "--count", "7"];
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("SYNTHFLOW_MOCK_FIXTURES")
-        .output()
-        .unwrap()
-}
+mod common;
+use common::{repo, run};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
