@@ -444,7 +444,7 @@ fn miss(state: &AppState, call_id: &str) -> Response {
         return ApiError::MalformedCallId.into_response();
     }
     let store = state.store();
-    let nearest = journal::nearest(call_id, store.ids().iter());
+    let nearest = journal::nearest(call_id, store.ids());
     tracing::warn!(
         target: "synthflow_mock::miss",
         call_id = %call_id,
