@@ -63,7 +63,7 @@ pub fn fixture(data: &[u8]) {
 
 struct Harness {
     rt: tokio::runtime::Runtime,
-    routers: Vec<axum::Router>,
+    entries: Vec<synthflow_mock::http::Entry>,
 }
 
 fn harness() -> &'static Harness {
@@ -82,7 +82,7 @@ fn harness() -> &'static Harness {
             rt: tokio::runtime::Builder::new_current_thread()
                 .build()
                 .expect("runtime"),
-            routers: configs
+            entries: configs
                 .into_iter()
                 .map(|c| app(AppState::new(store.clone(), c)))
                 .collect(),
@@ -90,10 +90,10 @@ fn harness() -> &'static Harness {
     })
 }
 
-/// Request handling through the router: the input's first line is the request target (appended
+/// Request handling through the one entry production serves (`synthflow_mock::app`): the input's first line is the request target (appended
 /// to `/v2/calls/` when it does not start with `/`), each further line a `name: value` header,
 /// both as raw bytes; the first byte picks the method and the configuration. Whatever hyper
-/// itself would refuse (an unparsable target or header) is skipped: that never reaches the router.
+/// itself would refuse (an unparsable target or header) is skipped: that never reaches the entry.
 /// Every answer must be below 500 and, except to HEAD, carry a JSON body.
 pub fn request(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else {
@@ -134,9 +134,9 @@ pub fn request(data: &[u8]) {
         return;
     };
     let h = harness();
-    let router = h.routers[usize::from(selector >> 7)].clone();
+    let entry = h.entries[usize::from(selector >> 7)].clone();
     let (status, body) = h.rt.block_on(async {
-        let resp = router.oneshot(req).await.expect("the router is infallible");
+        let resp = entry.oneshot(req).await.expect("the entry is infallible");
         let status = resp.status();
         (
             status,

@@ -1,7 +1,7 @@
 //! Every refusal the mock makes, in one enum.
 //!
 //! A handler returns an [`ApiError`]; its `IntoResponse` sets the status (and `Allow` for 405) and
-//! tags the response with the error. The router's last layer ([`render`]) then writes the JSON body
+//! tags the response with the error. The HTTP entry ([`render_response`]) then writes the JSON body
 //! from the error bodies of the fixture set in use (`fixtures/errors/`), with a fresh `request_id`
 //! and `timestamp` where the live body has them. So a user who edits `errors/400.json` changes what
 //! every 400 says, and no error path builds its body by hand.
@@ -11,8 +11,6 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{header, HeaderValue, StatusCode};
 use serde_json::Value;
-
-use crate::routes::AppState;
 
 /// Why a request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -55,7 +53,7 @@ pub enum ApiError {
 }
 
 /// A description that replaces the stored one in the body of a refusal: attached to the response
-/// as an extension by [`ApiError::with_description`], read by [`render`].
+/// as an extension by [`ApiError::with_description`], read by [`render_response`].
 #[derive(Debug, Clone)]
 pub struct ErrorDescription(pub String);
 
@@ -79,11 +77,47 @@ impl ApiError {
         }
     }
 
+    /// The refusal with a body that says `description` instead of the stored wording.
+    pub fn describe(self, description: impl Into<String>) -> Refusal {
+        Refusal {
+            error: self,
+            description: Some(description.into()),
+        }
+    }
+
     /// The refusal as a response whose body says `description` instead of the stored wording.
     pub fn with_description(self, description: impl Into<String>) -> Response {
-        let mut resp = self.into_response();
-        resp.extensions_mut()
-            .insert(ErrorDescription(description.into()));
+        self.describe(description).into_response()
+    }
+}
+
+/// What a handler returns when it refuses: an [`ApiError`], and the reason its body gives when the
+/// stored wording is not enough. Handlers `?` into it (`From<ApiError>`); like [`ApiError`] it
+/// renders as a status with tags, and the body is written in one place ([`render_response`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}{}", .description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+pub struct Refusal {
+    /// Which refusal.
+    pub error: ApiError,
+    /// The description its body says, if not the stored one.
+    pub description: Option<String>,
+}
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Self {
+        Refusal {
+            error,
+            description: None,
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut resp = self.error.into_response();
+        if let Some(d) = self.description {
+            resp.extensions_mut().insert(ErrorDescription(d));
+        }
         resp
     }
 }
@@ -235,17 +269,16 @@ impl Template {
     }
 }
 
-/// The router's last layer: writes the JSON body of every refusal, including axum's own 405s.
-pub fn render_response(state: &AppState, mut resp: Response) -> Response {
+/// Writes the JSON body of a refusal (a response tagged with an [`ApiError`], or axum's own 405)
+/// from `errors`; any other response passes unchanged. The HTTP entry calls it on every answer.
+pub fn render_response(errors: &ErrorBodies, mut resp: Response) -> Response {
     let err = match resp.extensions_mut().remove::<ApiError>() {
         Some(e) => e,
         None if resp.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
         None => return resp,
     };
     let description = resp.extensions_mut().remove::<ErrorDescription>();
-    let body = state
-        .store()
-        .errors()
+    let body = errors
         .template(err)
         .render_with(description.as_ref().map(|d| d.0.as_str()));
     let (mut parts, _) = resp.into_parts();

@@ -11,14 +11,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use http::HeaderMap;
 use serde::Serialize;
-
-use crate::faults::AppliedFault;
-use crate::routes::AppState;
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[redacted]";
@@ -76,7 +70,8 @@ impl Journal {
         self.capacity
     }
 
-    fn push(&self, mut e: Entry) {
+    /// Adds an entry (its `seq` is set here), dropping the oldest when full.
+    pub fn push(&self, mut e: Entry) {
         e.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let mut q = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         while q.len() >= self.capacity {
@@ -174,39 +169,6 @@ pub fn nearest(id: &str, known: &[String]) -> Vec<String> {
         .collect();
     scored.sort();
     scored.into_iter().take(3).map(|(_, k)| k.clone()).collect()
-}
-
-/// Middleware: journals each non-admin request with its answer's status.
-pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let journal = state.journal();
-    if !journal.is_on() || req.uri().path().starts_with(crate::admin::PREFIX) {
-        return next.run(req).await;
-    }
-    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let method = req.method().to_string();
-    let path = req.uri().path().to_owned();
-    let query = req.uri().query().map(redact_query);
-    let headers = redact_headers(req.headers());
-    let resp = next.run(req).await;
-    journal.push(Entry {
-        seq: 0,
-        at,
-        method,
-        path,
-        query,
-        headers,
-        status: resp.status().as_u16(),
-        fault: resp
-            .extensions()
-            .get::<AppliedFault>()
-            .map(|f| f.0.to_string()),
-        nearest_ids: resp
-            .extensions()
-            .get::<Miss>()
-            .map(|m| m.0.clone())
-            .unwrap_or_default(),
-    });
-    resp
 }
 
 #[cfg(test)]

@@ -1,51 +1,63 @@
-//! `synthflow-mock`: an offline stand-in for Synthflow's `GET /v2/calls/{call_id}`.
-//!
-//! The pieces, in the order a request meets them:
-//! - [`routes::app`] builds the whole service as an axum `Router` from an [`AppState`]; tests drive it
-//!   in-process, `main` only binds and serves it;
-//! - [`auth`] applies the live service's two 401s;
-//! - [`store`] holds the fixtures, loaded and validated once at start-up and kept as the exact bytes
-//!   to send, so the hot path is a hash lookup and a `Bytes` clone;
-//! - [`error`] is the one enum every refusal goes through, with the live service's JSON bodies;
-//! - [`faults`] forces statuses, latency, dropped connections and broken bodies on demand;
-//! - [`scenario`] serves a call as a lifecycle and/or a fault sequence, per client;
-//! - [`list`] answers `GET /v2/calls` from the same fixtures;
-//! - [`journal`] keeps the last requests (credentials redacted), [`admin`] exposes it and runtime
-//!   control under `/__admin`, [`reload`] hot-reloads a fixture folder;
-//! - [`server`] starts the router on a port (0 = any free one): the in-process API for tests;
-//!   [`mocks`] has ready-made `wiremock::Mock`s for suites that already use wiremock.
+//! `synthflow-mock`: an offline stand-in for Synthflow's call API (`GET /v2/calls/{call_id}`, the
+//! list endpoint), on fixtures embedded in the binary.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
 //! let mock = synthflow_mock::MockServer::start().await?;
-//! println!("try {}/calls/<id>", mock.base_url());
+//! println!("point your client at {}", mock.base_url()); // http://127.0.0.1:PORT/v2
 //! # Ok(()) }
 //! ```
+//!
+//! # Layout
+//!
+//! Every request, from every caller, enters through one function, [`http::Entry::handle`]; each
+//! module below has one job and uses only the modules listed above it:
+//!
+//! - [`error`]: every refusal ([`ApiError`], [`Refusal`]) and the one place its JSON body is
+//!   written, from the live service's error bodies;
+//! - [`store`]: the fixtures, loaded and checked once, kept as the bytes to send (`store::list`: the
+//!   list endpoint's index over them); [`auth`]: the live service's two 401s;
+//! - [`behaviour`]: what the mock does beyond serving a fixture, on demand: faults, scenarios;
+//! - [`journal`]: the last requests, credentials redacted, and the nearest ids of a miss;
+//! - `state`: [`Config`] (fixed at start) and [`AppState`] (what changes while it runs);
+//! - [`http`]: the entry, the routes and the admin API;
+//! - [`server`]: the accept loop on a socket; [`reload`]: hot reload of a fixture folder;
+//! - `mock`: [`MockServer`], the in-process API for tests, with [`Expectation`]s and [`CallBuilder`];
+//! - [`mocks`]: ready-made `wiremock::Mock`s for suites that already use wiremock.
+//!
+//! The offline tools (generate, record, redact, validate, drift) live in `tools`, apart from the
+//! HTTP layers; the command line (`src/bin/synthflow-mock/`, one file per subcommand) is the only
+//! code that knows clap.
 
-pub mod admin;
 pub mod atomic_file;
 pub mod auth;
+pub mod behaviour;
 pub mod error;
-pub mod fast_path;
-pub mod faults;
-pub mod finish;
 pub mod generate;
+pub mod http;
 pub mod journal;
-pub mod list;
+mod mock;
 pub mod mocks;
 pub mod record;
 pub mod redact;
 pub mod reload;
-pub mod routes;
-pub mod scenario;
 pub mod server;
+mod state;
 pub mod store;
 pub mod validate;
 
 pub use auth::AuthPolicy;
-pub use error::ApiError;
-pub use faults::{BodyFault, Fault, GlobalFaults, RandomFaults};
-pub use routes::{app, AdminAccess, AppState, Config, UnknownIdStatus};
-pub use scenario::{Advance, Scenario};
-pub use server::{MockServer, MockServerBuilder};
+pub use behaviour::faults::{BodyFault, Fault, GlobalFaults, RandomFaults};
+pub use behaviour::scenario::{Advance, Scenario, ScenarioFile};
+pub use error::{ApiError, Refusal};
+pub use journal::Entry as JournalEntry;
+pub use mock::{CallBuilder, Expectation, MockServer, MockServerBuilder, Times};
+pub use server::{serve_app, serve_app_with, ServeOptions};
+pub use state::{AdminAccess, AppState, Config, StoreGuard, UnknownIdStatus, UnknownValue};
 pub use store::{LoadOptions, Store, StoreError};
+
+/// The whole mock as an in-process service over `state`: [`http::Entry`], the one entry `main`
+/// serves. Drive it with `tower::ServiceExt::oneshot`.
+pub fn app(state: AppState) -> http::Entry {
+    http::Entry::new(state)
+}

@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use synthflow_mock::generate::{self, GenerateArgs};
 use synthflow_mock::validate::{self, ValidateArgs};
 use synthflow_mock::{
-    reload, scenario::ScenarioFile, server, AdminAccess, AppState, AuthPolicy, Config, Fault,
-    GlobalFaults, LoadOptions, RandomFaults, Store, UnknownIdStatus,
+    reload, server, AdminAccess, AppState, AuthPolicy, Config, Fault, GlobalFaults, LoadOptions,
+    RandomFaults, ScenarioFile, Store, UnknownIdStatus,
 };
 
 mod drift_cmd;
@@ -76,15 +76,10 @@ struct ServeArgs {
     )]
     tokens: Vec<String>,
     /// Status for a well-formed call id with no fixture: 400 (documented) or 404.
-    #[arg(
-        long,
-        env = "SYNTHFLOW_MOCK_UNKNOWN_ID_STATUS",
-        value_enum,
-        default_value = "400"
-    )]
+    #[arg(long, env = "SYNTHFLOW_MOCK_UNKNOWN_ID_STATUS", default_value = "400")]
     unknown_id_status: UnknownIdStatus,
     /// Admin API under /__admin: off, loopback (loopback peers only) or any.
-    #[arg(long, env = "SYNTHFLOW_MOCK_ADMIN", value_enum, default_value = "off")]
+    #[arg(long, env = "SYNTHFLOW_MOCK_ADMIN", default_value = "off")]
     admin: AdminAccess,
     /// Request journal size (default 1000 with the admin API, 0 = off without).
     #[arg(long, env = "SYNTHFLOW_MOCK_JOURNAL_SIZE")]

@@ -29,7 +29,7 @@ use synthflow::client::RawResponse;
 use synthflow::contract::{check_call_body, CheckOptions, Violation, ViolationKind};
 
 use crate::redact::{RedactError, Redactor};
-use crate::routes::is_well_formed;
+use crate::store::is_well_formed;
 
 /// The environment variable the token is read from.
 pub const API_KEY_VAR: &str = "SYNTHFLOW_API_KEY";

@@ -20,8 +20,8 @@ use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::routes::AppState;
 use crate::store::{check_fixture, BadFile};
+use crate::AppState;
 
 /// Pause after a change before reading the folder.
 pub const SETTLE: Duration = Duration::from_millis(50);

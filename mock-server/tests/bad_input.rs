@@ -12,8 +12,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use serde_json::Value;
-use synthflow_mock::server::{serve_with, ServeOptions};
-use synthflow_mock::{app, AppState, Config, Store};
+use synthflow_mock::{serve_app_with, ServeOptions};
+use synthflow_mock::{AppState, Config, Store};
 
 /// A safety bound on every socket read so a broken server fails the test instead of hanging it.
 /// Never asserted on: no test measures time.
@@ -32,7 +32,7 @@ fn server() -> Server {
         .build()
         .unwrap();
     let store = Store::embedded().unwrap();
-    let router = app(AppState::new(store.clone(), Config::default()));
+    let state = AppState::new(store.clone(), Config::default());
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
@@ -41,9 +41,9 @@ fn server() -> Server {
         // Short, so the silent-client case ends quickly; the default is HEADER_READ_TIMEOUT.
         header_read_timeout: Duration::from_millis(300),
     };
-    rt.spawn(serve_with(
+    rt.spawn(serve_app_with(
         listener,
-        router,
+        state,
         std::future::pending(),
         options,
     ));

@@ -6,11 +6,14 @@ use serde_json::Value;
 use synthflow_mock::{app, AppState, AuthPolicy, Config, Store, UnknownIdStatus};
 use tower::ServiceExt;
 
-fn router(config: Config) -> axum::Router {
+fn router(config: Config) -> synthflow_mock::http::Entry {
     app(AppState::new(Store::embedded().unwrap(), config))
 }
 
-async fn send(router: axum::Router, req: Request<Body>) -> (StatusCode, http::HeaderMap, Vec<u8>) {
+async fn send(
+    router: synthflow_mock::http::Entry,
+    req: Request<Body>,
+) -> (StatusCode, http::HeaderMap, Vec<u8>) {
     let resp = router.oneshot(req).await.unwrap();
     let (parts, body) = resp.into_parts();
     (

@@ -39,7 +39,11 @@ fn ids(known: Vec<String>) -> impl Strategy<Value = String> {
     ]
 }
 
-fn run(router: &axum::Router, rt: &tokio::runtime::Runtime, uri: &str) -> (StatusCode, Vec<u8>) {
+fn run(
+    router: &synthflow_mock::http::Entry,
+    rt: &tokio::runtime::Runtime,
+    uri: &str,
+) -> (StatusCode, Vec<u8>) {
     rt.block_on(async {
         let req = Request::get(uri)
             .header(header::AUTHORIZATION, "Bearer prop")

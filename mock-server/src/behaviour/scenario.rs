@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use synthflow::contract::{check_call_body, CheckOptions};
 
-use crate::faults::Fault;
+use crate::behaviour::faults::Fault;
 use crate::store::Fixture;
 
 /// The header that keeps scenario progress apart per client.

@@ -19,6 +19,8 @@ use synthflow::model::{CallStatus, EndCallReason};
 
 use crate::error::{ErrorBodies, Template};
 
+pub mod list;
+
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
@@ -417,4 +419,12 @@ fn read_json_files(dir: &Path) -> Result<Vec<(String, String, Bytes)>, StoreErro
     })
     .into_iter()
     .collect()
+}
+
+/// A call id can be one: 1 to 128 characters of letters, digits and `-_.:~`.
+pub fn is_well_formed(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'~'))
 }

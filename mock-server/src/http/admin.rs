@@ -18,6 +18,8 @@
 //! | `DELETE /__admin/requests` | | empties it |
 //! | `POST /__admin/reset` | | empties the journal, restarts every scenario and the random sequence |
 
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::middleware::{self, Next};
@@ -26,11 +28,11 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::error::ApiError;
-use crate::faults::GlobalFaults;
-use crate::routes::{peer, AdminAccess, AppState};
-use crate::scenario::Scenario;
-use crate::store::check_fixture;
+use crate::behaviour::faults::GlobalFaults;
+use crate::behaviour::scenario::Scenario;
+use crate::error::{ApiError, Refusal};
+use crate::state::{AdminAccess, AppState};
+use crate::store::{check_fixture, is_well_formed};
 
 /// Where the admin API lives.
 pub const PREFIX: &str = "/__admin";
@@ -52,6 +54,13 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/__admin/requests", get(requests).delete(clear_requests))
         .route("/__admin/reset", post(reset))
         .layer(middleware::from_fn_with_state(state, access))
+}
+
+/// The peer of a request, when the server gave it (`ConnectInfo`).
+fn peer(req: &Request) -> Option<SocketAddr> {
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
 }
 
 /// Refuses peers the admin API does not serve.
@@ -82,29 +91,33 @@ async fn list_calls(State(state): State<AppState>) -> Response {
     ok(json!({"calls": state.store().ids()}))
 }
 
-async fn put_call(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
-    if !crate::routes::is_well_formed(&id) {
-        return ApiError::BadQuery.with_description(format!("call id {id:?} is not well formed"));
+async fn put_call(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    if !is_well_formed(&id) {
+        return Err(ApiError::BadQuery.describe(format!("call id {id:?} is not well formed")));
     }
-    let fixture = match check_fixture(
+    let fixture = check_fixture(
         &format!("{id}.json"),
         body,
         &format!("admin:{id}"),
         state.config().load,
-    ) {
-        Ok(f) => f,
-        Err(bad) => return ApiError::BadQuery.with_description(bad.to_string()),
-    };
+    )
+    .map_err(|bad| ApiError::BadQuery.describe(bad.to_string()))?;
     let replaced = state.update_store(|s| s.insert(fixture).is_some());
-    ok(json!({"call_id": id, "replaced": replaced}))
+    Ok(ok(json!({"call_id": id, "replaced": replaced})))
 }
 
-async fn delete_call(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let removed = state.update_store(|s| s.remove(&id).is_some());
-    if !removed {
-        return ApiError::UnknownCallId { as_404: true }.into_response();
+async fn delete_call(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Refusal> {
+    if !state.update_store(|s| s.remove(&id).is_some()) {
+        return Err(ApiError::UnknownCallId { as_404: true }.into());
     }
-    ok(json!({"call_id": id}))
+    Ok(ok(json!({"call_id": id})))
 }
 
 async fn list_scenarios(State(state): State<AppState>) -> Response {
@@ -115,41 +128,41 @@ async fn put_scenario(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
-    let scenario: Scenario = match serde_json::from_slice(&body) {
-        Ok(s) => s,
-        Err(e) => return ApiError::BadQuery.with_description(format!("scenario: {e}")),
-    };
-    match state.set_scenario(&id, scenario) {
-        Ok(()) => ok(json!({"call_id": id})),
-        Err(e) => ApiError::BadQuery.with_description(e.to_string()),
-    }
+) -> Result<Response, Refusal> {
+    let scenario: Scenario = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadQuery.describe(format!("scenario: {e}")))?;
+    state
+        .set_scenario(&id, scenario)
+        .map_err(|e| ApiError::BadQuery.describe(e.to_string()))?;
+    Ok(ok(json!({"call_id": id})))
 }
 
-async fn delete_scenario(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    if state.remove_scenario(&id) {
-        ok(json!({"call_id": id}))
-    } else {
-        ApiError::UnknownCallId { as_404: true }.into_response()
+async fn delete_scenario(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Refusal> {
+    if !state.remove_scenario(&id) {
+        return Err(ApiError::UnknownCallId { as_404: true }.into());
     }
+    Ok(ok(json!({"call_id": id})))
 }
 
 async fn get_faults(State(state): State<AppState>) -> Response {
     ok(json!({"faults": &*state.faults()}))
 }
 
-async fn put_faults(State(state): State<AppState>, body: Bytes) -> Response {
-    let faults: GlobalFaults = match serde_json::from_slice(&body) {
-        Ok(f) => f,
-        Err(e) => return ApiError::BadQuery.with_description(format!("faults: {e}")),
-    };
-    if let Some(r) = &faults.random {
-        if !(0.0..=1.0).contains(&r.rate) {
-            return ApiError::BadQuery.with_description("faults: random.rate must be 0.0 to 1.0");
-        }
+async fn put_faults(State(state): State<AppState>, body: Bytes) -> Result<Response, Refusal> {
+    let faults: GlobalFaults = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadQuery.describe(format!("faults: {e}")))?;
+    if faults
+        .random
+        .as_ref()
+        .is_some_and(|r| !(0.0..=1.0).contains(&r.rate))
+    {
+        return Err(ApiError::BadQuery.describe("faults: random.rate must be 0.0 to 1.0"));
     }
     state.set_faults(faults);
-    ok(json!({}))
+    Ok(ok(json!({})))
 }
 
 async fn delete_faults(State(state): State<AppState>) -> Response {

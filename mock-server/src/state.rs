@@ -1,51 +1,83 @@
-//! The service: `fn app(state) -> Router`, so tests drive it in-process and `main` only serves it.
+//! The shared state of the service and its configuration, apart from the handlers.
 //!
-//! Routes: `GET /v2/calls/{call_id}` (the vendor's path under its `/v2` base), `GET /v2/calls`
-//! (the list, [`crate::list`]), `GET /healthz`, and the admin API under `/__admin` when enabled
-//! ([`crate::admin`]). The hot path of `GET /v2/calls/{call_id}` stays a lookup and a `Bytes`
-//! clone while no scenario or global fault is set and the request has no `Prefer` header; faults
-//! ([`crate::faults`]) and scenarios ([`crate::scenario`]) take the slower path only when asked.
-//! Any other path is a 404 and any other method on a known path a 405 with `Allow`, both with JSON
-//! bodies, as the live service answers. One log line per request (method, path, status, latency);
-//! the `Authorization` header is never logged.
+//! [`Config`] says how the mock behaves (fixed at start); [`AppState`] holds what changes while it
+//! runs: the fixture set (swapped whole, so a reader never sees half a change), the global faults,
+//! the per-call scenarios and the journal. Every layer above (the HTTP entry, the admin API, hot
+//! reload, the in-process [`crate::MockServer`]) reads and changes the mock through it; nothing here
+//! knows about routes or HTTP answers.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::fmt;
+use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use arc_swap::ArcSwap;
-use axum::body::Body;
-use axum::extract::{Path, Query, Request, State};
-use axum::middleware;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use bytes::Bytes;
-use http::{header, HeaderMap, HeaderValue, StatusCode};
 
 use crate::auth::AuthPolicy;
-use crate::error::ApiError;
-use crate::faults::{self, Fault, GlobalFaults};
-use crate::journal::{self, Journal, Miss};
-use crate::list::{ListIndex, ListQuery};
-use crate::scenario::{Active, Scenario, ScenarioError, Turn, CLIENT_HEADER};
+use crate::behaviour::faults::{Fault, GlobalFaults};
+use crate::behaviour::scenario::{Active, Scenario, ScenarioError};
+use crate::journal::Journal;
+use crate::store::list::{ListIndex, ListQuery};
 use crate::store::{LoadOptions, Store};
 
 /// What the mock answers for a well-formed call id it has no fixture for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum UnknownIdStatus {
     /// The documented answer: 400 with the error body.
     #[default]
-    #[value(name = "400")]
     BadRequest,
     /// What the public catalogue declares and some clients expect: 404.
-    #[value(name = "404")]
     NotFound,
 }
 
+impl UnknownIdStatus {
+    /// Every value, as the command line writes it.
+    pub const VALUES: [&'static str; 2] = ["400", "404"];
+}
+
+impl FromStr for UnknownIdStatus {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        match s {
+            "400" => Ok(UnknownIdStatus::BadRequest),
+            "404" => Ok(UnknownIdStatus::NotFound),
+            _ => Err(UnknownValue::new(s, &Self::VALUES)),
+        }
+    }
+}
+
+impl fmt::Display for UnknownIdStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UnknownIdStatus::BadRequest => "400",
+            UnknownIdStatus::NotFound => "404",
+        })
+    }
+}
+
+/// A value that is not one of an option's values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not one of: {}", .expected.join(", "))]
+pub struct UnknownValue {
+    /// What was given.
+    pub value: String,
+    /// What is accepted.
+    pub expected: Vec<&'static str>,
+}
+
+impl UnknownValue {
+    fn new(value: &str, expected: &[&'static str]) -> Self {
+        UnknownValue {
+            value: value.to_owned(),
+            expected: expected.to_vec(),
+        }
+    }
+}
+
 /// Who may use the admin API (`/__admin/...`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AdminAccess {
     /// No admin API: its paths are 404 like any unknown route.
     #[default]
@@ -54,6 +86,33 @@ pub enum AdminAccess {
     Loopback,
     /// Served to any peer (only behind a network you trust).
     Any,
+}
+
+impl AdminAccess {
+    /// Every value, as the command line writes it.
+    pub const VALUES: [&'static str; 3] = ["off", "loopback", "any"];
+}
+
+impl FromStr for AdminAccess {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        match s {
+            "off" => Ok(AdminAccess::Off),
+            "loopback" => Ok(AdminAccess::Loopback),
+            "any" => Ok(AdminAccess::Any),
+            _ => Err(UnknownValue::new(s, &Self::VALUES)),
+        }
+    }
+}
+
+impl fmt::Display for AdminAccess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AdminAccess::Off => "off",
+            AdminAccess::Loopback => "loopback",
+            AdminAccess::Any => "any",
+        })
+    }
 }
 
 /// How the mock behaves.
@@ -164,7 +223,7 @@ impl AppState {
     }
 
     /// The list index of the fixture set in use, derived on first use.
-    fn list_page(&self, q: &ListQuery) -> Bytes {
+    pub(crate) fn list_page(&self, q: &ListQuery) -> Bytes {
         let snap = self.inner.snapshot.load();
         snap.list
             .get_or_init(|| ListIndex::build(&snap.store))
@@ -294,10 +353,20 @@ impl AppState {
         self.refresh_dynamic();
     }
 
-    /// Nothing dynamic is set (no scenario, no global fault) and no journal records requests:
-    /// a plain GET of a fixture may then take [`crate::fast_path`].
+    /// Nothing dynamic is set (no scenario, no global fault): a GET of a fixture is then answered
+    /// with its bytes as stored, unless the request itself asks for a fault.
     pub fn is_plain(&self) -> bool {
-        !self.inner.dynamic.load(Ordering::Acquire) && !self.inner.journal.is_on()
+        !self.inner.dynamic.load(Ordering::Acquire)
+    }
+
+    /// The global fault of the next request (the fixed one merged with a random draw), if any;
+    pub(crate) fn global_fault(&self) -> Option<Fault> {
+        let g = self.inner.faults.load();
+        let mut f = g.always.unwrap_or_default();
+        if let Some(drawn) = g.random.as_ref().and_then(|r| r.draw()) {
+            f.merge(drawn);
+        }
+        (!f.is_empty()).then_some(f)
     }
 
     fn refresh_dynamic(&self) {
@@ -311,7 +380,7 @@ impl AppState {
         self.inner.dynamic.store(any, Ordering::Release);
     }
 
-    fn scenario(&self, id: &str) -> Option<Arc<Active>> {
+    pub(crate) fn scenario(&self, id: &str) -> Option<Arc<Active>> {
         self.inner
             .scenarios
             .read()
@@ -319,191 +388,4 @@ impl AppState {
             .get(id)
             .cloned()
     }
-}
-
-/// The whole service.
-pub fn app(state: AppState) -> Router {
-    let mut router = Router::new()
-        .route("/v2/calls/{call_id}", get(get_call))
-        .route("/v2/calls", get(list_calls))
-        .route("/healthz", get(healthz));
-    if state.config().admin != AdminAccess::Off {
-        router = router.merge(crate::admin::routes(state.clone()));
-    }
-    let mut router = router
-        .fallback(|| async { ApiError::RouteNotFound })
-        .layer(crate::finish::FinishLayer::new(state.clone()));
-    // The journal's size is fixed at start: without one, requests do not pay for its layer.
-    if state.journal().is_on() {
-        router = router.layer(middleware::from_fn_with_state(
-            state.clone(),
-            journal::record,
-        ));
-    }
-    router.with_state(state)
-}
-
-fn json_body(body: Bytes) -> Response {
-    let mut resp = Response::new(Body::from(body));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
-/// `GET /v2/calls/{call_id}`: auth, then the stored body as is; faults and scenarios when any
-/// is set or the request has a `Prefer` header.
-async fn get_call(
-    State(state): State<AppState>,
-    call_id: Result<Path<String>, axum::extract::rejection::PathRejection>,
-    req: Request,
-) -> Result<Response, ApiError> {
-    // The request itself rather than a `HeaderMap` extractor, which would clone every header.
-    let headers = req.headers();
-    state.config().auth.check(headers)?;
-    let Ok(Path(call_id)) = call_id else {
-        return Err(ApiError::MalformedCallId);
-    };
-    if !state.inner.dynamic.load(Ordering::Acquire) && !headers.contains_key("prefer") {
-        // The hot path: a lookup and a clone of `Bytes`.
-        return match state.store().get(&call_id) {
-            Some(fixture) => Ok(json_body(fixture.body.clone())),
-            None => Ok(miss(&state, &call_id)),
-        };
-    }
-    let prefer = Fault::from_prefer(headers)
-        .map_err(|e| ApiError::BadQuery.with_description(format!("Prefer: {e}")));
-    let prefer = match prefer {
-        Ok(p) => p,
-        Err(resp) => return Ok(resp),
-    };
-    let mut step_body = None;
-    let fault = match prefer {
-        Some(f) => Some((f, true)),
-        None => {
-            let turn = state.scenario(&call_id).map(|a| {
-                let client = headers
-                    .get(CLIENT_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                a.next(client)
-            });
-            match turn {
-                Some(Turn::Fault(f)) => Some((f, false)),
-                Some(Turn::Step { body, .. }) => {
-                    step_body = Some(body);
-                    global_fault(&state)
-                }
-                Some(Turn::Fixture) | None => global_fault(&state),
-            }
-        }
-    };
-    let mut resp = answer_with(&state, fault.as_ref(), || match step_body {
-        Some(body) => json_body(body),
-        None => match state.store().get(&call_id) {
-            Some(fixture) => json_body(fixture.body.clone()),
-            None => miss(&state, &call_id),
-        },
-    })
-    .await;
-    if let Some((f, from_prefer)) = &fault {
-        faults::mark(&mut resp, f, *from_prefer);
-    }
-    Ok(resp)
-}
-
-fn global_fault(state: &AppState) -> Option<(Fault, bool)> {
-    let g = state.inner.faults.load();
-    let mut f = g.always.unwrap_or_default();
-    if let Some(drawn) = g.random.as_ref().and_then(|r| r.draw()) {
-        f.merge(drawn);
-    }
-    (!f.is_empty()).then_some((f, false))
-}
-
-/// Waits for the fault's latency, then the forced status or the normal answer.
-async fn answer_with(
-    state: &AppState,
-    fault: Option<&(Fault, bool)>,
-    normal: impl FnOnce() -> Response,
-) -> Response {
-    if let Some((f, _)) = fault {
-        f.delay().await;
-        if let Some(err) = f.error(state.config().retry_after) {
-            return err.into_response();
-        }
-    }
-    normal()
-}
-
-/// The refusal for a well-formed or malformed id with no fixture, with the nearest known ids
-/// logged and journaled.
-fn miss(state: &AppState, call_id: &str) -> Response {
-    if !is_well_formed(call_id) {
-        return ApiError::MalformedCallId.into_response();
-    }
-    let store = state.store();
-    let nearest = journal::nearest(call_id, store.ids());
-    tracing::warn!(
-        target: "synthflow_mock::miss",
-        call_id = %call_id,
-        nearest = ?nearest,
-        "unknown call id"
-    );
-    let mut resp = ApiError::UnknownCallId {
-        as_404: state.config().unknown_id == UnknownIdStatus::NotFound,
-    }
-    .into_response();
-    resp.extensions_mut().insert(Miss(nearest));
-    resp
-}
-
-/// `GET /v2/calls`: the list endpoint (see [`crate::list`]).
-async fn list_calls(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    state.config().auth.check(&headers)?;
-    let Ok(Query(pairs)) = query else {
-        return Ok(ApiError::BadQuery.with_description("query string cannot be decoded"));
-    };
-    let q = match ListQuery::parse(&pairs) {
-        Ok(q) => q,
-        Err(reason) => return Ok(ApiError::BadQuery.with_description(reason)),
-    };
-    let fault = match Fault::from_prefer(&headers) {
-        Ok(Some(f)) => Some((f, true)),
-        Ok(None) => global_fault(&state),
-        Err(e) => return Ok(ApiError::BadQuery.with_description(format!("Prefer: {e}"))),
-    };
-    let mut resp = answer_with(&state, fault.as_ref(), || json_body(state.list_page(&q))).await;
-    if let Some((f, from_prefer)) = &fault {
-        faults::mark(&mut resp, f, *from_prefer);
-    }
-    Ok(resp)
-}
-
-/// The peer of a request, when the server was started with connect info.
-pub fn peer(req: &Request) -> Option<SocketAddr> {
-    req.extensions()
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|c| c.0)
-}
-
-/// A call id can be one: 1 to 128 characters of letters, digits and `-_.:~`.
-pub fn is_well_formed(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'~'))
-}
-
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        format!("{{\"status\":\"ok\",\"calls\":{}}}", state.store().len()),
-    )
 }

@@ -1,0 +1,318 @@
+//! The one entry: every request the mock answers, from every caller, goes through [`Entry::handle`].
+//!
+//! `main`, [`crate::MockServer`], the in-process tests ([`crate::app`]), the property test and the
+//! fuzz target all drive this function, so the path users hit is the path hostile input reaches.
+//! It does three things, in this order:
+//! 1. asks [`fixture_hit`] whether the request is a plain fixture hit (a GET of a known id without
+//!    a body, nothing dynamic set, no `Prefer` header, a token the policy accepts); if so the answer is the stored
+//!    bytes, without route matching or boxed futures. The router's `GET /v2/calls/{id}` handler
+//!    asks the same function, so the shortcut cannot drift from the router;
+//! 2. otherwise hands the request to the router ([`super::routes`]) and, when it answers, writes the
+//!    JSON body of a refusal ([`crate::error::render_response`]) and breaks the body of an answer
+//!    marked for a body fault ([`crate::behaviour::faults::break_body`]);
+//! 3. on both ways, journals the request (credentials redacted; admin requests excepted) and writes
+//!    the one log line, with the real latency.
+//!
+//! Why a hand-written future rather than axum middleware: each `from_fn` layer boxes a future and
+//! runs its own state machine per request; the plain hit here allocates nothing but its log line.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::response::Response;
+use axum::Router;
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, Method, Request, Uri};
+use http_body_util::{Either as BodyEither, Full};
+
+use crate::behaviour::faults::{self, AppliedFault};
+use crate::error::render_response;
+use crate::journal::{self, Miss};
+use crate::state::AppState;
+
+/// The body of every answer: a fixture's bytes as stored (no boxing), or the router's body.
+pub type MockBody = BodyEither<Full<Bytes>, Body>;
+
+/// The `tracing` target of the per-request log line.
+pub const LOG_TARGET: &str = "synthflow_mock::request";
+
+/// The one decision "this request is a plain fixture hit, here are the bytes": a GET of `id` while
+/// nothing dynamic is set (no scenario, no global fault), without a `Prefer` header, with a token
+/// the policy accepts, for a call the store holds. `None`: the general path decides.
+pub fn fixture_hit(
+    state: &AppState,
+    method: &Method,
+    id: &str,
+    headers: &HeaderMap,
+) -> Option<Bytes> {
+    if method != Method::GET || !state.is_plain() || headers.contains_key("prefer") {
+        return None;
+    }
+    state.config().auth.check(headers).ok()?;
+    Some(state.store().get(id)?.body.clone())
+}
+
+/// The id of a `/v2/calls/{id}` path as sent, when it needs no decoding; `None` otherwise (the
+/// router decodes percent-escapes and refuses what is not an id).
+fn raw_call_id(uri: &Uri) -> Option<&str> {
+    let id = uri.path().strip_prefix("/v2/calls/")?;
+    (!id.is_empty() && !id.contains(['/', '%'])).then_some(id)
+}
+
+/// The mock as a service: see the module docs. Cheap to clone (the router is built once).
+#[derive(Clone)]
+pub struct Entry {
+    state: AppState,
+    router: Router,
+    peer: Option<SocketAddr>,
+    shortcut: bool,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("peer", &self.peer)
+            .field("shortcut", &self.shortcut)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Entry {
+    /// The entry over a state.
+    pub fn new(state: AppState) -> Entry {
+        Entry {
+            router: super::routes::router(state.clone()),
+            state,
+            peer: None,
+            shortcut: true,
+        }
+    }
+
+    /// The same entry for a connection from `peer` (the admin API checks it).
+    pub fn for_peer(&self, peer: SocketAddr) -> Entry {
+        Entry {
+            peer: Some(peer),
+            ..self.clone()
+        }
+    }
+
+    /// The same entry with the plain-hit shortcut off: every request goes through the router. For
+    /// the test that compares both ways; production never turns it off.
+    #[doc(hidden)]
+    pub fn without_shortcut(mut self) -> Entry {
+        self.shortcut = false;
+        self
+    }
+
+    /// The state it serves.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Answers one request (see the module docs).
+    pub fn handle<B>(&self, req: Request<B>) -> Answer
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        let finish = Finish::start(&self.state, &req);
+        // A request with a body (a GET may carry one) goes to the router, which leaves the
+        // connection usable after it (tests/bad_input.rs).
+        if self.shortcut && req.body().is_end_stream() {
+            let hit = raw_call_id(req.uri())
+                .and_then(|id| fixture_hit(&self.state, req.method(), id, req.headers()));
+            if let Some(body) = hit {
+                // The headers the router's answer has: type and length (axum sets the latter).
+                let len = HeaderValue::from(body.len());
+                let mut resp = Response::new(BodyEither::Left(Full::new(body)));
+                let headers = resp.headers_mut();
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                headers.insert(header::CONTENT_LENGTH, len);
+                finish.done(&resp);
+                return Answer {
+                    ready: Some(resp),
+                    routed: None,
+                    finish: None,
+                };
+            }
+        }
+        let mut req = req.map(Body::new);
+        if let Some(peer) = self.peer {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
+        Answer {
+            ready: None,
+            routed: Some(tower::ServiceExt::oneshot(self.router.clone(), req)),
+            finish: Some(finish),
+        }
+    }
+}
+
+/// What the entry keeps of a request until its answer is ready: the log line's start, and the
+/// journal entry's request half (taken before the router consumes the request).
+struct Finish {
+    state: AppState,
+    log: Option<(Instant, Method, Uri)>,
+    journal: Option<journal::Entry>,
+}
+
+impl Finish {
+    fn start<B>(state: &AppState, req: &Request<B>) -> Finish {
+        // Only what the log line needs, and only when it will be written.
+        let log = tracing::enabled!(target: LOG_TARGET, tracing::Level::INFO)
+            .then(|| (Instant::now(), req.method().clone(), req.uri().clone()));
+        let journal = (state.journal().is_on()
+            && !req.uri().path().starts_with(super::admin::PREFIX))
+        .then(|| journal::Entry {
+            seq: 0,
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            method: req.method().to_string(),
+            path: req.uri().path().to_owned(),
+            query: req.uri().query().map(journal::redact_query),
+            headers: journal::redact_headers(req.headers()),
+            status: 0,
+            fault: None,
+            nearest_ids: Vec::new(),
+        });
+        Finish {
+            state: state.clone(),
+            log,
+            journal,
+        }
+    }
+
+    /// The router's answer made final: refusal bodies, body faults, then [`Finish::done`].
+    fn routed(self, resp: Response) -> Response {
+        let resp = render_response(self.state.store().errors(), resp);
+        let resp = faults::break_body(resp);
+        self.done(&resp);
+        resp
+    }
+
+    /// Journals and logs an answer: the same on both ways.
+    fn done<T>(self, resp: &http::Response<T>) {
+        if let Some(mut entry) = self.journal {
+            entry.status = resp.status().as_u16();
+            entry.fault = resp
+                .extensions()
+                .get::<AppliedFault>()
+                .map(|f| f.0.to_string());
+            entry.nearest_ids = resp
+                .extensions()
+                .get::<Miss>()
+                .map(|m| m.0.clone())
+                .unwrap_or_default();
+            self.state.journal().push(entry);
+        }
+        if let Some((start, method, uri)) = self.log {
+            tracing::info!(
+                target: LOG_TARGET,
+                method = %method,
+                path = uri.path(),
+                status = resp.status().as_u16(),
+                latency_us = start.elapsed().as_micros() as u64,
+                "request"
+            );
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The answer of [`Entry::handle`]: ready at once for a plain hit, else the router's.
+    pub struct Answer {
+        ready: Option<Response<MockBody>>,
+        #[pin]
+        routed: Option<tower::util::Oneshot<Router, Request<Body>>>,
+        finish: Option<Finish>,
+    }
+}
+
+impl Answer {
+    /// Whether the plain-hit shortcut answered (before the answer is awaited).
+    pub fn is_shortcut(&self) -> bool {
+        self.ready.is_some()
+    }
+}
+
+impl Future for Answer {
+    type Output = Result<Response<MockBody>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Some(resp) = this.ready.take() {
+            return Poll::Ready(Ok(resp));
+        }
+        let routed = this
+            .routed
+            .as_pin_mut()
+            .expect("Answer polled after completion");
+        let Ok(resp) = std::task::ready!(routed.poll(cx));
+        let finish = this.finish.take().expect("Answer polled after completion");
+        Poll::Ready(Ok(finish.routed(resp).map(BodyEither::Right)))
+    }
+}
+
+impl<B> hyper::service::Service<Request<B>> for Entry
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response<MockBody>;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn call(&self, req: Request<B>) -> Answer {
+        self.handle(req)
+    }
+}
+
+/// For in-process callers (`tower::ServiceExt::oneshot`): the same [`Entry::handle`], the answer's
+/// body as an axum [`Body`].
+impl<B> tower::Service<Request<B>> for Entry
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = AxumAnswer;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> AxumAnswer {
+        AxumAnswer {
+            inner: self.handle(req),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// [`Answer`] with an axum body.
+    pub struct AxumAnswer {
+        #[pin]
+        inner: Answer,
+    }
+}
+
+impl Future for AxumAnswer {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Ok(resp) = std::task::ready!(self.project().inner.poll(cx));
+        Poll::Ready(Ok(resp.map(|body| match body {
+            BodyEither::Left(full) => Body::new(full),
+            BodyEither::Right(body) => body,
+        })))
+    }
+}

@@ -1,0 +1,12 @@
+//! The HTTP side of the mock: the one entry ([`Entry`]) and what it routes to.
+//!
+//! - [`entry`]: every request goes through [`Entry::handle`]; it decides a plain fixture hit, or
+//!   hands the request to the router, then writes refusal bodies, journals and logs;
+//! - `routes`: the API's routes and their handlers (they `?` into [`crate::error::Refusal`]);
+//! - `admin`: runtime control under `/__admin`, when enabled.
+
+pub mod admin;
+pub mod entry;
+mod routes;
+
+pub use entry::{fixture_hit, Answer, Entry, MockBody};

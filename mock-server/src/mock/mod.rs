@@ -1,0 +1,320 @@
+//! Starting the service on a socket, for `main` and for tests: the in-process API.
+//!
+//! In the spirit of wiremock-rs: [`MockServer::start`] serves the embedded fixtures on a random
+//! loopback port; [`MockServer::builder`] chooses the fixtures, faults, journal and admin API.
+//! A running mock gives its base URL, takes new calls and scenarios, and exposes its journal; it
+//! stops when dropped.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use synthflow_mock::{Fault, MockServer, Scenario};
+//! let mock = MockServer::builder().journal(100).start().await?;
+//! let id = mock.call_ids()[0].clone();
+//! // The first two requests for this call get 429, then the call.
+//! mock.set_scenario(&id, Scenario::first_n(2, Fault::code(429)))?;
+//! let url = format!("{}/calls/{id}", mock.base_url());
+//! // ... point the client under test at `url`, then verify what it sent:
+//! assert!(mock.received_requests().iter().all(|r| r.path.ends_with(&id)));
+//! # Ok(()) }
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::behaviour::faults::GlobalFaults;
+use crate::behaviour::scenario::{Scenario, ScenarioError};
+use crate::journal::Entry;
+use crate::server::serve_app;
+use crate::state::{AdminAccess, AppState, Config};
+use crate::store::{check_fixture, Store, StoreError};
+
+mod call_builder;
+mod expect;
+
+pub use call_builder::CallBuilder;
+pub use expect::{Expectation, Times};
+
+/// A running mock, stopped when dropped.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let mock = synthflow_mock::MockServer::start().await?;
+/// let url = format!("{}/calls/{}", mock.base_url(), mock.state().store().ids()[0]);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+    reload: Option<crate::reload::ReloadHandle>,
+    expectations: Mutex<Vec<Expectation>>,
+}
+
+impl MockServer {
+    /// Starts a mock on the embedded fixtures, on `127.0.0.1` and a free port, with a journal
+    /// of 1000 requests.
+    pub async fn start() -> std::io::Result<MockServer> {
+        MockServer::builder().start().await
+    }
+
+    /// A mock to configure before starting it.
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder::default()
+    }
+
+    /// Starts a mock with the given state on the given address (port 0 = any free port).
+    pub async fn start_with(state: AppState, addr: SocketAddr) -> std::io::Result<MockServer> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve_app(listener, state.clone(), async {
+            let _ = rx.await;
+        }));
+        Ok(MockServer {
+            addr,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+            reload: None,
+            expectations: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The socket address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL to give a Synthflow client in place of `https://api.synthflow.ai/v2`:
+    /// `http://127.0.0.1:PORT/v2`, **with** the `/v2`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v2", self.addr)
+    }
+
+    /// The server's root, `http://127.0.0.1:PORT`, **without** `/v2` (wiremock-rs' `uri()`): for
+    /// `/healthz`, `/__admin` or building paths yourself.
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The full URL of one call: `{base_url}/calls/{id}`.
+    pub fn call_url(&self, id: &str) -> String {
+        format!("{}/calls/{id}", self.base_url())
+    }
+
+    /// Adds an expectation on what this mock receives, checked by [`MockServer::verify`] and when
+    /// the mock is dropped. Counts the requests in the journal (since start or the last
+    /// [`MockServer::reset`]), so the journal must be on (it is, by default, 1000 entries).
+    pub fn expect(&self, expectation: Expectation) -> &Self {
+        self.expectations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(expectation);
+        self
+    }
+
+    /// Checks every expectation now; panics with the unmet ones and every request received.
+    pub fn verify(&self) {
+        if let Err(msg) = self.check_expectations() {
+            panic!("{msg}");
+        }
+    }
+
+    /// Checks every expectation; `Err` is the message [`MockServer::verify`] panics with.
+    pub fn check_expectations(&self) -> Result<(), String> {
+        let expectations = self
+            .expectations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        expect::check(&expectations, &self.state.journal().entries())
+    }
+
+    /// The state it serves.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The call ids it serves, sorted.
+    pub fn call_ids(&self) -> Vec<String> {
+        self.state.store().ids().to_vec()
+    }
+
+    /// Adds or replaces a call: `body` is the 200 body (the envelope with one call), checked like a
+    /// fixture file. Returns its call id.
+    pub fn add_call(&self, body: impl Into<Bytes>) -> Result<String, StoreError> {
+        let body = body.into();
+        let id = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| {
+                v.pointer("/response/calls/0/call_id")
+                    .and_then(|c| c.as_str())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        let fixture = check_fixture(
+            &format!("{id}.json"),
+            body,
+            &format!("added:{id}"),
+            self.state.config().load,
+        )
+        .map_err(|b| StoreError::BadFiles(vec![b]))?;
+        self.state.update_store(|s| s.insert(fixture));
+        Ok(id)
+    }
+
+    /// Removes a call; true if it was there.
+    pub fn remove_call(&self, id: &str) -> bool {
+        self.state.update_store(|s| s.remove(id).is_some())
+    }
+
+    /// Sets the scenario of a call (see [`Scenario`]).
+    pub fn set_scenario(&self, id: &str, scenario: Scenario) -> Result<(), ScenarioError> {
+        self.state.set_scenario(id, scenario)
+    }
+
+    /// Replaces the global faults.
+    pub fn set_faults(&self, faults: GlobalFaults) {
+        self.state.set_faults(faults);
+    }
+
+    /// Every request journaled so far, oldest first (credentials redacted).
+    pub fn received_requests(&self) -> Vec<Entry> {
+        self.state.journal().entries()
+    }
+
+    /// Empties the journal and restarts every scenario.
+    pub fn reset(&self) {
+        self.state.journal().clear();
+        self.state.reset_progress();
+    }
+
+    /// Watching its fixture folder for changes (builder's `watch`).
+    pub fn is_watching(&self) -> bool {
+        self.reload.is_some()
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        self.reload = None;
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(t) => t.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        // As wiremock-rs: unmet expectations fail the test when the mock goes out of scope, unless
+        // the test is already failing (a second panic would abort and hide the first).
+        if !std::thread::panicking() {
+            if let Err(msg) = self.check_expectations() {
+                panic!("{msg}");
+            }
+        }
+    }
+}
+
+/// How to start a [`MockServer`].
+#[derive(Debug, Clone)]
+pub struct MockServerBuilder {
+    config: Config,
+    fixtures: Option<PathBuf>,
+    addr: SocketAddr,
+    watch: bool,
+}
+
+impl Default for MockServerBuilder {
+    fn default() -> Self {
+        MockServerBuilder {
+            config: Config {
+                journal_size: 1000,
+                ..Config::default()
+            },
+            fixtures: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            watch: false,
+        }
+    }
+}
+
+impl MockServerBuilder {
+    /// Serves this fixture folder instead of the embedded fixtures.
+    pub fn fixtures(mut self, dir: impl AsRef<Path>) -> Self {
+        self.fixtures = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The whole configuration at once.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Journal size (0 = off; default 1000).
+    pub fn journal(mut self, size: usize) -> Self {
+        self.config.journal_size = size;
+        self
+    }
+
+    /// `Retry-After` on a 429 (`None` = no header; default 1 s).
+    pub fn retry_after(mut self, secs: Option<u32>) -> Self {
+        self.config.retry_after = secs;
+        self
+    }
+
+    /// Faults on every request.
+    pub fn faults(mut self, faults: GlobalFaults) -> Self {
+        self.config.faults = faults;
+        self
+    }
+
+    /// Serves the admin API (default off).
+    pub fn admin(mut self, access: AdminAccess) -> Self {
+        self.config.admin = access;
+        self
+    }
+
+    /// Reloads the fixture folder when its files change (needs [`Self::fixtures`]).
+    pub fn watch(mut self, on: bool) -> Self {
+        self.watch = on;
+        self
+    }
+
+    /// Listens there (default `127.0.0.1:0`).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Loads the fixtures and starts serving.
+    pub async fn start(self) -> std::io::Result<MockServer> {
+        let store = match &self.fixtures {
+            Some(dir) => Store::from_dir(dir, self.config.load),
+            None => Store::embedded(),
+        }
+        .map_err(|e: StoreError| std::io::Error::other(e.to_string()))?;
+        let mut mock = MockServer::start_with(AppState::new(store, self.config), self.addr).await?;
+        if let (true, Some(dir)) = (self.watch, &self.fixtures) {
+            let handle = crate::reload::watch(dir, mock.state.clone())
+                .map_err(|e| std::io::Error::other(format!("watch {}: {e}", dir.display())))?;
+            mock.reload = Some(handle);
+        }
+        Ok(mock)
+    }
+}
