@@ -16,7 +16,9 @@ use synthflow::contract::{check_call_body, CheckOptions};
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let fixtures = manifest.join("..").join("fixtures");
+    // `mock-server/fixtures` is a symlink to the top-level `fixtures/` (the folder users edit), so
+    // the published package holds the fixtures it embeds (cargo package follows the link).
+    let fixtures = manifest.join("fixtures");
     let mut out = String::new();
     let mut problems = Vec::new();
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
