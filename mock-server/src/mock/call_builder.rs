@@ -69,8 +69,15 @@ impl CallBuilder {
         self
     }
 
-    /// The agent (`model_id`).
-    pub fn model_id(self, model_id: &str) -> Self {
+    /// The agent (`model_id`); the collected variables, keyed by agent, move with it.
+    pub fn model_id(mut self, model_id: &str) -> Self {
+        let call = self.call();
+        let old = call["model_id"].as_str().unwrap_or_default().to_owned();
+        if let Some(vars) = call["collected_variables"].as_object_mut() {
+            if let Some(v) = vars.remove(&old) {
+                vars.insert(model_id.to_owned(), v);
+            }
+        }
         self.set("/model_id", json!(model_id))
     }
 
@@ -99,13 +106,19 @@ impl CallBuilder {
         self.set("/transcript", json!(text))
     }
 
-    /// One collected variable.
+    /// One collected variable of the call's agent, as collected (`{"value": .., "collected": true}`
+    /// under `collected_variables[model_id]`).
     pub fn collected_variable(mut self, key: &str, value: impl Into<Value>) -> Self {
         let call = self.call();
+        let agent = call["model_id"].as_str().unwrap_or_default().to_owned();
         if !call["collected_variables"].is_object() {
             call["collected_variables"] = json!({});
         }
-        call["collected_variables"][key] = value.into();
+        let vars = &mut call["collected_variables"][agent];
+        if !vars.is_object() {
+            *vars = json!({});
+        }
+        vars[key] = json!({"value": value.into(), "collected": true});
         self
     }
 

@@ -191,8 +191,13 @@ impl MockServer {
         self.state.journal().entries()
     }
 
-    /// Empties the journal and restarts every scenario.
+    /// Empties the journal, forgets every expectation and restarts every scenario (as
+    /// wiremock-rs' `reset`).
     pub fn reset(&self) {
+        self.expectations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         self.state.journal().clear();
         self.state.reset_progress();
     }
