@@ -108,3 +108,38 @@ async fn a_built_call_that_breaks_an_invariant_is_refused_naming_the_field() {
         .unwrap_err();
     assert!(err.to_string().contains("/duration"), "{err}");
 }
+
+/// The README's Rust example, with a client that retries a 429.
+#[tokio::test]
+async fn the_readme_example_holds() {
+    use synthflow_mock::{Fault, Scenario};
+    let mock = MockServer::start().await.unwrap();
+    let id = mock
+        .add_call(
+            CallBuilder::new("call-1")
+                .transcript([("bot", "Hi!"), ("human", "Cancel my order.")])
+                .collected_variable("intent", "cancel"),
+        )
+        .unwrap();
+    mock.set_scenario(&id, Scenario::first_n(2, Fault::code(429)))
+        .unwrap();
+    mock.expect(Expectation::get_call(&id).times(3));
+    let mut statuses = Vec::new();
+    loop {
+        let status = get(&format!("{}/calls/{id}", mock.base_url()))
+            .await
+            .status();
+        statuses.push(status.as_u16());
+        if status != 429 {
+            break;
+        }
+    }
+    assert_eq!(statuses, [429, 429, 200]);
+    mock.verify();
+    let faults: Vec<_> = mock
+        .received_requests()
+        .into_iter()
+        .map(|r| r.fault)
+        .collect();
+    assert_eq!(faults[0].as_deref(), Some("code=429"));
+}
