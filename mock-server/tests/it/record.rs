@@ -15,12 +15,9 @@ use synthflow_mock::{AppState, AuthPolicy, Config, LoadOptions, MockServer, Stor
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
 
-const BIN: &str = env!("CARGO_BIN_EXE_synthflow-mock");
-const TOKEN: &str = "sk-upstream-7f3a9c1e5b";
+use crate::support::{repo, BIN};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+const TOKEN: &str = "sk-upstream-7f3a9c1e5b";
 
 /// The stand-in for the live API: the embedded fixtures, accepting only `TOKEN`.
 async fn upstream_mock() -> MockServer {

@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-mod common;
-use common::{fixture_copy, repo, run, start_in};
+use crate::support::{fixture_copy, repo, run, start_in};
 
 const SOME_ID: &str = "4b7219fd-0e63-4c85-a9d1-e8f42b6c3a75";
 

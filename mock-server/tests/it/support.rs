@@ -1,5 +1,5 @@
-//! Helpers shared by the tests that run the `synthflow-mock` binary itself.
-#![allow(dead_code)] // each test file uses a different subset
+//! The one test helper module: running the binary, fixture copies, in-process requests.
+#![allow(dead_code)] // each test module uses a different subset
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

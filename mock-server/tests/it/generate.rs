@@ -13,8 +13,7 @@ use synthflow_mock::{LoadOptions, Store, StoreError};
 /// The command that produced `fixtures/calls`, as `fixtures/README.md` states it.
 const CHECKED_IN: &[&str] = &["generate", "--coverage", "--seed", "1", "--count", "7"];
 
-mod common;
-use common::{repo, run};
+use crate::support::{repo, run};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

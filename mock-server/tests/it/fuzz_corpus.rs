@@ -2,7 +2,7 @@
 //! the stable toolchain and `cargo test --workspace` exercise the same code the fuzzer does, and
 //! every crash input saved into the corpus stays a regression test.
 
-#[path = "../../fuzz/src/lib.rs"]
+#[path = "../../../fuzz/src/lib.rs"]
 mod targets;
 
 use std::path::PathBuf;

@@ -1,8 +1,7 @@
 //! The serve flags of this issue, on the real binary: global faults, Retry-After off, the admin
 //! API, scenarios read from the fixture folder.
 
-mod common;
-use common::{fixture_copy, Running, BIN};
+use crate::support::{fixture_copy, Running, BIN};
 use std::process::Command;
 
 const ID: &str = "2c94e7b1-5f08-4a3d-b6e2-91d7c4a0f58e";
@@ -10,7 +9,7 @@ const ID: &str = "2c94e7b1-5f08-4a3d-b6e2-91d7c4a0f58e";
 fn start(args: &[&str]) -> Running {
     let mut all = vec!["--port", "0"];
     all.extend_from_slice(args);
-    common::start_in(&all, std::path::Path::new("."))
+    crate::support::start_in(&all, std::path::Path::new("."))
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use synthflow_mock::redact::{Redactor, DEFAULT_KEY};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-const BIN: &str = env!("CARGO_BIN_EXE_synthflow-mock");
+use crate::support::BIN;
 const TOKEN: &str = "sk-drift-0c4e2a";
 const NEW_ENUM: &str = "2c94e7b1-5f08-4a3d-b6e2-91d7c4a0f58e";
 const EXTRA_FIELD: &str = "3e0d8a52-c716-4f9b-8a24-6b5e13f7c9d0";

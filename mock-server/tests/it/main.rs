@@ -1,0 +1,24 @@
+//! The mock's integration tests, as one test binary (one link instead of one per file). Each module
+//! pins one area; `support` holds the helpers they share.
+
+mod support;
+
+mod admin;
+mod bad_input;
+mod cli;
+mod cli_scenarios;
+mod drift;
+mod expectations;
+mod fast_path;
+mod faults;
+mod fuzz_corpus;
+mod generate;
+mod http;
+mod layout;
+mod list;
+mod mocks;
+mod props;
+mod record;
+mod reload;
+mod scenarios;
+mod shutdown;
