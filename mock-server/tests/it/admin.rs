@@ -115,12 +115,7 @@ async fn journal_records_requests_without_the_token() {
 async fn a_miss_is_journaled_with_the_nearest_known_ids() {
     let mock = admin_mock().await;
     let typo = ID.replace("2c94", "2c95");
-    let r = reqwest::Client::new()
-        .get(format!("{}/calls/{typo}", mock.base_url()))
-        .bearer_auth("t")
-        .send()
-        .await
-        .unwrap();
+    let r = crate::support::get(&mock, &format!("/calls/{typo}")).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let e = mock.received_requests().pop().unwrap();
     assert_eq!(e.nearest_ids.first().map(String::as_str), Some(ID));
@@ -129,13 +124,8 @@ async fn a_miss_is_journaled_with_the_nearest_known_ids() {
 #[tokio::test]
 async fn journal_stays_bounded() {
     let mock = admin_mock().await;
-    let http = reqwest::Client::new();
     for _ in 0..60 {
-        http.get(format!("{}/calls/{ID}", mock.base_url()))
-            .bearer_auth("t")
-            .send()
-            .await
-            .unwrap();
+        crate::support::get(&mock, &format!("/calls/{ID}")).await;
     }
     let e = mock.received_requests();
     assert_eq!(e.len(), 50);
@@ -158,12 +148,7 @@ async fn admin_adds_replaces_and_deletes_a_call() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let got = http
-        .get(format!("{}/calls/{new_id}", mock.base_url()))
-        .bearer_auth("t")
-        .send()
-        .await
-        .unwrap();
+    let got = crate::support::get(&mock, &format!("/calls/{new_id}")).await;
     assert_eq!(got.status(), StatusCode::OK);
     assert_eq!(got.text().await.unwrap(), new_body);
     // A body that breaks the contract is refused with the reason.
@@ -185,12 +170,7 @@ async fn admin_adds_replaces_and_deletes_a_call() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let gone = http
-        .get(format!("{}/calls/{new_id}", mock.base_url()))
-        .bearer_auth("t")
-        .send()
-        .await
-        .unwrap();
+    let gone = crate::support::get(&mock, &format!("/calls/{new_id}")).await;
     assert_eq!(gone.status(), StatusCode::BAD_REQUEST);
 }
 

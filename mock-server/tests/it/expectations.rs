@@ -7,7 +7,7 @@ const ID: &str = "3e0d8a52-c716-4f9b-8a24-6b5e13f7c9d0";
 async fn get(url: &str) -> reqwest::Response {
     reqwest::Client::new()
         .get(url)
-        .bearer_auth("test-token")
+        .bearer_auth("t")
         .send()
         .await
         .unwrap()

@@ -136,12 +136,7 @@ async fn global_fault_applies_to_every_call_and_the_list() {
         get(&mock, None).await.unwrap().status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
-    let list = reqwest::Client::new()
-        .get(format!("{}/calls?model_id=x", mock.base_url()))
-        .bearer_auth("t")
-        .send()
-        .await
-        .unwrap();
+    let list = crate::support::get(&mock, "/calls?model_id=x").await;
     assert_eq!(list.status(), StatusCode::SERVICE_UNAVAILABLE);
     // A Prefer header still wins.
     assert_eq!(

@@ -21,14 +21,8 @@ fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) {
 
 async fn wait_until_served(mock: &MockServer, id: &str, want: &[u8]) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    let http = reqwest::Client::new();
     loop {
-        let r = http
-            .get(format!("{}/calls/{id}", mock.base_url()))
-            .bearer_auth("t")
-            .send()
-            .await
-            .unwrap();
+        let r = crate::support::get(&mock, &format!("/calls/{id}")).await;
         if r.status() == 200 && r.bytes().await.unwrap().as_ref() == want {
             return;
         }
@@ -122,12 +116,8 @@ async fn reload_under_load_never_fails_an_unchanged_call_nor_tears_a_body() {
         .replace(CHANGED, ADDED);
     write_atomic(&calls, &format!("{ADDED}.json"), added.as_bytes());
     wait_until_served(&mock, ADDED, added.as_bytes()).await;
-    let still = reqwest::Client::new()
-        .get(format!("{}/calls/{CHANGED}", mock.base_url()))
-        .bearer_auth("t")
-        .send()
+    let still = crate::support::get(&mock, &format!("/calls/{CHANGED}"))
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();

@@ -104,12 +104,7 @@ async fn first_two_requests_get_429_with_retry_after_then_the_call() {
         .unwrap();
     let http = reqwest::Client::new();
     for _ in 0..2 {
-        let resp = http
-            .get(format!("{}/calls/{ANSWERED}", mock.base_url()))
-            .bearer_auth("t")
-            .send()
-            .await
-            .unwrap();
+        let resp = crate::support::get(&mock, &format!("/calls/{ANSWERED}")).await;
         assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(resp.headers()["retry-after"], "1");
     }

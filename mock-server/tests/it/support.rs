@@ -60,3 +60,14 @@ pub fn fixture_copy() -> tempfile::TempDir {
     }
     dir
 }
+
+/// `GET {mock.base_url()}{path}` with a Bearer token: `path` is what follows `/v2`
+/// (`/calls/ID`, `/calls?model_id=x`).
+pub async fn get(mock: &synthflow_mock::MockServer, path: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{}{path}", mock.base_url()))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap()
+}
