@@ -8,7 +8,7 @@ use serde_json::Value;
 use synthflow_mock::MockServer;
 
 async fn list(mock: &MockServer, query: &str) -> (StatusCode, Value) {
-    let resp = crate::support::get(&mock, &format!("/calls?{query}")).await;
+    let resp = crate::support::get(mock, &format!("/calls?{query}")).await;
     let status = resp.status();
     assert_eq!(resp.headers()["content-type"], "application/json");
     (status, resp.json().await.unwrap())

@@ -22,7 +22,7 @@ fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) {
 async fn wait_until_served(mock: &MockServer, id: &str, want: &[u8]) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let r = crate::support::get(&mock, &format!("/calls/{id}")).await;
+        let r = crate::support::get(mock, &format!("/calls/{id}")).await;
         if r.status() == 200 && r.bytes().await.unwrap().as_ref() == want {
             return;
         }
