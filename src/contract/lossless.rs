@@ -6,6 +6,8 @@ use serde_json::Value;
 use super::{Violation, ViolationKind};
 use crate::model::GetCallResponse;
 
+use super::pointer_token;
+
 pub(super) fn compare(original: &Value, decoded: &GetCallResponse) -> Option<Violation> {
     let reencoded = match serde_json::to_value(decoded) {
         Ok(v) => v,
@@ -31,7 +33,7 @@ pub fn first_difference(a: &Value, b: &Value, at: String) -> Option<(String, Str
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             for (k, va) in x {
-                let here = format!("{at}/{}", escape(k));
+                let here = format!("{at}/{}", pointer_token(k));
                 match y.get(k) {
                     None => return Some((here, "member dropped".into())),
                     Some(vb) => {
@@ -43,7 +45,7 @@ pub fn first_difference(a: &Value, b: &Value, at: String) -> Option<(String, Str
             }
             y.keys()
                 .find(|k| !x.contains_key(*k))
-                .map(|k| (format!("{at}/{}", escape(k)), "member added".into()))
+                .map(|k| (format!("{at}/{}", pointer_token(k)), "member added".into()))
         }
         (Value::Array(x), Value::Array(y)) => {
             if x.len() != y.len() {
@@ -59,6 +61,3 @@ pub fn first_difference(a: &Value, b: &Value, at: String) -> Option<(String, Str
     }
 }
 
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
