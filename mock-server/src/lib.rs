@@ -23,29 +23,25 @@
 //! ```
 
 pub mod admin;
-pub mod atomic_file;
 pub mod auth;
 pub mod error;
 pub mod fast_path;
 pub mod faults;
 pub mod finish;
-pub mod generate;
 pub mod journal;
 pub mod list;
 pub mod mocks;
-pub mod record;
-pub mod redact;
 pub mod reload;
 pub mod routes;
 pub mod scenario;
 pub mod server;
 pub mod store;
-pub mod validate;
+pub mod tools;
 
 pub use auth::AuthPolicy;
 pub use error::ApiError;
 pub use faults::{BodyFault, Fault, GlobalFaults, RandomFaults};
 pub use routes::{app, AdminAccess, AppState, Config, UnknownIdStatus};
-pub use scenario::{Advance, Scenario};
-pub use server::{MockServer, MockServerBuilder};
+pub use scenario::{Advance, Scenario, ScenarioFile};
+pub use server::{serve_app_with, MockServer, MockServerBuilder, ServeOptions};
 pub use store::{LoadOptions, Store, StoreError};

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use synthflow::contract::{check_call_body, CheckOptions};
 use synthflow::model::{CallStatus, EndCallReason, TelephonyDisconnectReason, TelephonyHangup};
 use synthflow::Call;
-use synthflow_mock::generate::{self, GenerateOptions};
+use synthflow_mock::tools::generate::{self, GenerateOptions};
 use synthflow_mock::{LoadOptions, Store, StoreError};
 
 /// The command that produced `fixtures/calls`, as `fixtures/README.md` states it.
@@ -117,9 +117,7 @@ fn coverage_set_reaches_every_item_with_thirteen_calls_and_prints_100_percent() 
             seed: 1,
             count: 0,
             coverage: true,
-        },
-        1,
-    );
+        });
     assert_eq!(files.len(), generate::coverage_kinds().len());
     let cov = generate::coverage_of(files.iter().map(|f| &f.call));
     assert_eq!(cov.missing(), Vec::<&str>::new());
@@ -131,9 +129,7 @@ fn coverage_set_reaches_every_item_with_thirteen_calls_and_prints_100_percent() 
                 seed,
                 count: 0,
                 coverage: true,
-            },
-            1,
-        );
+            });
         let cov = generate::coverage_of(files.iter().map(|f| &f.call));
         assert_eq!(cov.missing(), Vec::<&str>::new(), "seed {seed}");
     }
@@ -163,9 +159,7 @@ fn coverage_table_names_what_a_set_misses() {
             seed: 1,
             count: 0,
             coverage: true,
-        },
-        1,
-    );
+        });
     let without_forbidden = files
         .iter()
         .map(|f| &f.call)
@@ -269,9 +263,7 @@ fn every_generated_call_passes_the_contract_checks_and_the_consistency_rules() {
                 seed,
                 count: 400,
                 coverage: true,
-            },
-            2,
-        );
+            });
         for f in &files {
             let report = check_call_body(&f.body, Some(&f.id), CheckOptions::default());
             assert!(
@@ -298,9 +290,7 @@ fn the_consistency_rules_catch_a_broken_call() {
             seed: 1,
             count: 0,
             coverage: true,
-        },
-        1,
-    );
+        });
     let mut c = files
         .iter()
         .find(|f| f.call.status == Some(CallStatus::Completed))
@@ -327,8 +317,8 @@ fn random_calls_are_the_same_with_or_without_the_coverage_set() {
         count: 5,
         coverage,
     };
-    let alone = generate::generate(opts(false), 1);
-    let with = generate::generate(opts(true), 1);
+    let alone = generate::generate(opts(false));
+    let with = generate::generate(opts(true));
     let tail: Vec<_> = with[with.len() - 5..].iter().map(|f| &f.body).collect();
     assert_eq!(alone.iter().map(|f| &f.body).collect::<Vec<_>>(), tail);
 }

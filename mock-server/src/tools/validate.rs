@@ -1,40 +1,16 @@
-//! `synthflow-mock validate PATH...`: checks fixture files against the vendor's schema and the
-//! invariants, with the same contract checks the mock runs at start-up
-//! ([`synthflow::contract::check_call_body`]).
+//! Checking fixture files against the vendor's schema and the invariants, with the same contract
+//! checks the mock runs at start-up ([`synthflow::contract::check_call_body`]); the engine of
+//! `synthflow-mock validate PATH...`.
 //!
-//! Each problem is one line, `FILE:POINTER: [kind] what was expected` (or one JSON object with
-//! `--format json`); the exit status is 0 only when every file passes. Files are checked on every
-//! core, and the report is in file order whatever the threads did.
+//! A problem displays as one line, `FILE:POINTER: [kind] what was expected`, and the whole
+//! [`Report`] serializes as one JSON object. Files are checked on every core (`rayon`), and the
+//! report is in file order whatever the threads did.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-use clap::{Args, ValueEnum};
+use rayon::prelude::*;
 use serde::Serialize;
 use synthflow::contract::{check_call_body, json_violation, CheckOptions};
-
-/// Flags of `validate`.
-#[derive(Args, Debug)]
-pub struct ValidateArgs {
-    /// Fixture files or folders (folders: every `*.json` below, recursively).
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
-    /// Accept enum values the vendor's document does not list.
-    #[arg(long)]
-    pub allow_out_of_spec: bool,
-    /// Output format: one line per problem, or one JSON document.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-}
-
-/// Output format of `validate`.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// `FILE:POINTER: [kind] message`, one line per problem; a summary on stderr.
-    Text,
-    /// `{"files": N, "ok": bool, "problems": [{"file","pointer","kind","message"}]}` on stdout.
-    Json,
-}
 
 /// One problem of one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -79,21 +55,22 @@ pub struct Report {
     pub ok: bool,
 }
 
-/// Every `*.json` file under `path` (or `path` itself when it is a file), sorted.
+/// Every `*.json` file under `path`, recursively, in sorted order (or `path` itself when it is not
+/// a folder).
 pub fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .collect();
-        entries.sort();
-        for e in entries {
-            if e.is_dir() || e.extension().is_some_and(|x| x == "json") {
-                collect_files(&e, out)?;
-            }
-        }
-    } else {
+    if !path.is_dir() {
         out.push(path.to_path_buf());
+        return Ok(());
+    }
+    for entry in walkdir::WalkDir::new(path)
+        .follow_links(true)
+        .sort_by_file_name()
+        .min_depth(1)
+    {
+        let entry = entry?;
+        if !entry.file_type().is_dir() && entry.path().extension().is_some_and(|x| x == "json") {
+            out.push(entry.into_path());
+        }
     }
     Ok(())
 }
@@ -141,76 +118,36 @@ fn kind_name(kind: &synthflow::contract::ViolationKind) -> String {
         .unwrap_or_else(|| kind.to_string())
 }
 
-/// Checks `files` on up to `threads` threads; problems come back in file order.
-pub fn check_files(files: &[PathBuf], opts: CheckOptions, threads: usize) -> Vec<Problem> {
-    let threads = threads.clamp(1, files.len().max(1));
-    if threads == 1 {
-        return files.iter().flat_map(|f| check_file(f, opts)).collect();
-    }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .flat_map(|f| check_file(f, opts))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("validator thread"))
-            .collect()
-    })
+/// Checks `files` on every core; problems come back in file order.
+pub fn check_files(files: &[PathBuf], opts: CheckOptions) -> Vec<Problem> {
+    let per_file: Vec<Vec<Problem>> = files.par_iter().map(|f| check_file(f, opts)).collect();
+    per_file.into_iter().flatten().collect()
 }
 
-/// The number of threads to use: what the machine offers.
-pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+/// A path given to [`validate_paths`] could not be listed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {path}: {source}")]
+pub struct ValidateError {
+    /// The path as given.
+    pub path: String,
+    /// Why.
+    #[source]
+    pub source: std::io::Error,
 }
 
-/// Runs `validate`, printing its report; the exit code is 0 only when every file passes.
-pub fn run(args: &ValidateArgs) -> ExitCode {
+/// Checks every fixture file of `paths` (folders: every `*.json` below, recursively).
+pub fn validate_paths(paths: &[PathBuf], opts: CheckOptions) -> Result<Report, ValidateError> {
     let mut files = Vec::new();
-    for p in &args.paths {
-        if let Err(e) = collect_files(p, &mut files) {
-            eprintln!("synthflow-mock: cannot read {}: {e}", p.display());
-            return ExitCode::from(2);
-        }
+    for p in paths {
+        collect_files(p, &mut files).map_err(|source| ValidateError {
+            path: p.display().to_string(),
+            source,
+        })?;
     }
-    let opts = CheckOptions {
-        allow_out_of_spec: args.allow_out_of_spec,
-    };
-    let problems = check_files(&files, opts, default_threads());
-    let report = Report {
+    let problems = check_files(&files, opts);
+    Ok(Report {
         files: files.len(),
         ok: problems.is_empty(),
         problems,
-    };
-    match args.format {
-        Format::Json => match serde_json::to_string(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("synthflow-mock: cannot encode the report: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        Format::Text => {
-            for p in &report.problems {
-                println!("{p}");
-            }
-            eprintln!(
-                "{} file(s) checked, {} problem(s)",
-                report.files,
-                report.problems.len()
-            );
-        }
-    }
-    if report.ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    })
 }

@@ -1,0 +1,301 @@
+//! `synthflow-mock serve` (and no subcommand): load the fixtures, build the state, bind, serve.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::Args;
+use synthflow_mock::{
+    reload, serve_app_with, AdminAccess, AppState, AuthPolicy, Config, Fault, GlobalFaults,
+    LoadOptions, RandomFaults, ScenarioFile, ServeOptions, Store, UnknownIdStatus,
+};
+
+#[derive(Args, Debug, Clone)]
+pub struct SourceArgs {
+    /// Serve this folder (`DIR/calls/*.json`, `DIR/errors/*.json`) instead of the embedded fixtures.
+    #[arg(long, env = "SYNTHFLOW_MOCK_FIXTURES", value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+    /// Accept enum values the vendor's document does not list (recorded live data).
+    #[arg(long, env = "SYNTHFLOW_MOCK_ALLOW_OUT_OF_SPEC")]
+    pub allow_out_of_spec: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Address to listen on.
+    #[arg(long, env = "SYNTHFLOW_MOCK_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on; 0 picks a free one (printed on start).
+    #[arg(long, env = "SYNTHFLOW_MOCK_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Accept only these Bearer tokens (repeat, or comma-separate in the env var). Default: any.
+    #[arg(
+        long = "token",
+        env = "SYNTHFLOW_MOCK_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub tokens: Vec<String>,
+    /// Status for a well-formed call id with no fixture: 400 (documented) or 404.
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_UNKNOWN_ID_STATUS",
+        default_value = "400",
+        value_parser = unknown_id_status()
+    )]
+    pub unknown_id_status: UnknownIdStatus,
+    /// Admin API under /__admin: off, loopback (loopback peers only) or any.
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_ADMIN",
+        default_value = "off",
+        value_parser = admin_access()
+    )]
+    pub admin: AdminAccess,
+    /// Request journal size (default 1000 with the admin API, 0 = off without).
+    #[arg(long, env = "SYNTHFLOW_MOCK_JOURNAL_SIZE")]
+    pub journal_size: Option<usize>,
+    /// Reload the --fixtures folder when its files change.
+    #[arg(long, env = "SYNTHFLOW_MOCK_WATCH", requires = "fixtures")]
+    pub watch: bool,
+    /// A fault on every request, e.g. "latency=200" or "code=503" (see docs/scenarios.md).
+    #[arg(long, env = "SYNTHFLOW_MOCK_FAULT")]
+    pub fault: Option<Fault>,
+    /// Random faults on this share of requests (0.0 to 1.0).
+    #[arg(long, env = "SYNTHFLOW_MOCK_FAULT_RATE")]
+    pub fault_rate: Option<f64>,
+    /// Seed of the random faults.
+    #[arg(long, env = "SYNTHFLOW_MOCK_FAULT_SEED", default_value_t = 0)]
+    pub fault_seed: u64,
+    /// The faults to draw from (repeat; default code=429, code=500, code=503).
+    #[arg(long = "random-fault")]
+    pub random_faults: Vec<Fault>,
+    /// Retry-After seconds on a 429.
+    #[arg(long, env = "SYNTHFLOW_MOCK_RETRY_AFTER", default_value_t = 1)]
+    pub retry_after: u32,
+    /// No Retry-After on a 429 (as the live service documents none).
+    #[arg(long, env = "SYNTHFLOW_MOCK_NO_RETRY_AFTER")]
+    pub no_retry_after: bool,
+    /// Seconds a connection may take to send a request head, or stay idle between requests,
+    /// before it is closed (slow or silent clients); 0 = no limit.
+    #[arg(long, env = "SYNTHFLOW_MOCK_HEADER_READ_TIMEOUT", default_value_t = 10)]
+    pub header_read_timeout: u64,
+    /// Scenarios by call id (JSON); DIR/scenarios.json of --fixtures is read when present.
+    #[arg(long, env = "SYNTHFLOW_MOCK_SCENARIOS", value_name = "FILE")]
+    pub scenarios: Option<PathBuf>,
+}
+
+/// `--unknown-id-status`: "400" or "404" (help texts as the values' docs say).
+fn unknown_id_status() -> impl TypedValueParser<Value = UnknownIdStatus> {
+    PossibleValuesParser::new([
+        PossibleValue::new("400").help("The documented answer: 400 with the error body"),
+        PossibleValue::new("404")
+            .help("What the public catalogue declares and some clients expect: 404"),
+    ])
+    .map(|s| match s.as_str() {
+        "404" => UnknownIdStatus::NotFound,
+        _ => UnknownIdStatus::BadRequest,
+    })
+}
+
+/// `--admin`: "off", "loopback" or "any".
+fn admin_access() -> impl TypedValueParser<Value = AdminAccess> {
+    PossibleValuesParser::new([
+        PossibleValue::new("off").help("No admin API: its paths are 404 like any unknown route"),
+        PossibleValue::new("loopback").help("Served to loopback peers only; others get 403"),
+        PossibleValue::new("any").help("Served to any peer (only behind a network you trust)"),
+    ])
+    .map(|s| match s.as_str() {
+        "loopback" => AdminAccess::Loopback,
+        "any" => AdminAccess::Any,
+        _ => AdminAccess::Off,
+    })
+}
+
+pub fn load(source: &SourceArgs) -> Result<Store, String> {
+    let result = match &source.fixtures {
+        Some(dir) => Store::from_dir(
+            dir,
+            LoadOptions {
+                allow_out_of_spec: source.allow_out_of_spec,
+            },
+        ),
+        None => Store::embedded(),
+    };
+    result.map_err(|e| format!("synthflow-mock: refusing to start: {e}"))
+}
+
+pub fn run(args: ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let store = match load(&args.source) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let addr: SocketAddr = match format!("{}:{}", bracket(&args.host), args.port).parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("synthflow-mock: bad --host/--port: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let random = match args.fault_rate {
+        None => None,
+        Some(rate) => match RandomFaults::new(rate, args.fault_seed, args.random_faults.clone()) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("synthflow-mock: --fault-rate: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let scenarios = match load_scenarios(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = Config {
+        auth: AuthPolicy::tokens(args.tokens),
+        unknown_id: args.unknown_id_status,
+        retry_after: (!args.no_retry_after).then_some(args.retry_after),
+        admin: args.admin,
+        journal_size: args
+            .journal_size
+            .unwrap_or(if args.admin == AdminAccess::Off {
+                0
+            } else {
+                1000
+            }),
+        faults: GlobalFaults {
+            always: args.fault,
+            random,
+        },
+        load: LoadOptions {
+            allow_out_of_spec: args.source.allow_out_of_spec,
+        },
+    };
+    let state = AppState::new(store, config);
+    for (id, sc) in scenarios {
+        if let Err(e) = state.set_scenario(&id, sc) {
+            eprintln!("synthflow-mock: refusing to start: scenario: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let watch_dir = args.watch.then(|| args.source.fixtures.clone()).flatten();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("synthflow-mock: cannot listen on {addr}: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        let local = listener.local_addr().expect("bound address");
+        let n = state.store().len();
+        let first = state.store().ids().first().cloned().unwrap_or_default();
+        let _watcher = match &watch_dir {
+            None => None,
+            Some(dir) => match reload::watch(dir, state.clone()) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    eprintln!("synthflow-mock: cannot watch {}: {e}", dir.display());
+                    return ExitCode::from(1);
+                }
+            },
+        };
+
+        let shutdown = shutdown_signal();
+        println!("synthflow-mock: serving {n} calls on http://{local}/v2/calls/{{call_id}} (e.g. {first})");
+        let options = ServeOptions {
+            header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout),
+        };
+        match serve_app_with(listener, state, shutdown, options).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("synthflow-mock: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
+
+fn load_scenarios(args: &ServeArgs) -> Result<ScenarioFile, String> {
+    let mut files = Vec::new();
+    if let Some(dir) = &args.source.fixtures {
+        let p = dir.join("scenarios.json");
+        if p.is_file() {
+            files.push(p);
+        }
+    }
+    files.extend(args.scenarios.clone());
+    let mut out = ScenarioFile::new();
+    for p in files {
+        let text = std::fs::read_to_string(&p)
+            .map_err(|e| format!("synthflow-mock: cannot read {}: {e}", p.display()))?;
+        let file: ScenarioFile = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "synthflow-mock: {}:{}:{}: {e}",
+                p.display(),
+                e.line(),
+                e.column()
+            )
+        })?;
+        out.extend(file);
+    }
+    Ok(out)
+}
+
+fn bracket(host: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
+}
+
+/// Registers the SIGTERM handler at once (before the start-up line is printed, so a supervisor
+/// that signals right after reading it is not racing the registration), then waits for it or Ctrl-C.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async {
+            match term {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term => {},
+        }
+        tracing::info!("shutting down: finishing in-flight requests");
+    }
+}
+
