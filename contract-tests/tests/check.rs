@@ -170,7 +170,10 @@ async fn check_passes_against_the_mock_and_writes_a_junit_file_without_failures(
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.contains(r#"tests="7" skipped="0" failures="0""#), "{xml}");
+    assert!(
+        xml.contains(r#"tests="7" skipped="0" failures="0""#),
+        "{xml}"
+    );
     assert!(!xml.contains("<failure"));
 }
 

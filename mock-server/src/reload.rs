@@ -138,11 +138,12 @@ impl std::fmt::Debug for ReloadHandle {
 pub fn watch(dir: &Path, state: AppState) -> notify::Result<ReloadHandle> {
     let root = dir.to_path_buf();
     let config = notify_debouncer_mini::Config::default().with_timeout(SETTLE);
-    let mut debouncer = new_debouncer_opt::<_, ChangesOnly>(config, move |r: DebounceEventResult| {
-        if r.is_ok_and(|events| !events.is_empty()) {
-            reload_dir(&root, &state);
-        }
-    })?;
+    let mut debouncer =
+        new_debouncer_opt::<_, ChangesOnly>(config, move |r: DebounceEventResult| {
+            if r.is_ok_and(|events| !events.is_empty()) {
+                reload_dir(&root, &state);
+            }
+        })?;
     debouncer.watcher().watch(dir, RecursiveMode::Recursive)?;
     Ok(ReloadHandle {
         _debouncer: debouncer,
@@ -154,7 +155,10 @@ pub fn watch(dir: &Path, state: AppState) -> notify::Result<ReloadHandle> {
 struct ChangesOnly(notify::RecommendedWatcher);
 
 impl Watcher for ChangesOnly {
-    fn new<F: notify::EventHandler>(mut handler: F, config: notify::Config) -> notify::Result<Self> {
+    fn new<F: notify::EventHandler>(
+        mut handler: F,
+        config: notify::Config,
+    ) -> notify::Result<Self> {
         let filter = move |ev: notify::Result<notify::Event>| {
             if !ev.as_ref().is_ok_and(|e| e.kind.is_access()) {
                 handler.handle_event(ev);

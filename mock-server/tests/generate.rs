@@ -112,24 +112,22 @@ fn two_runs_with_the_same_seed_and_count_give_identical_trees_that_all_validate(
 
 #[test]
 fn coverage_set_reaches_every_item_with_thirteen_calls_and_prints_100_percent() {
-    let files = generate::generate(
-        GenerateOptions {
-            seed: 1,
-            count: 0,
-            coverage: true,
-        });
+    let files = generate::generate(GenerateOptions {
+        seed: 1,
+        count: 0,
+        coverage: true,
+    });
     assert_eq!(files.len(), generate::coverage_kinds().len());
     let cov = generate::coverage_of(files.iter().map(|f| &f.call));
     assert_eq!(cov.missing(), Vec::<&str>::new());
     assert_eq!(cov.percent(), 100.0);
     // Whatever the seed: coverage comes from the kinds, not from luck.
     for seed in [0, 2, 99, u64::MAX] {
-        let files = generate::generate(
-            GenerateOptions {
-                seed,
-                count: 0,
-                coverage: true,
-            });
+        let files = generate::generate(GenerateOptions {
+            seed,
+            count: 0,
+            coverage: true,
+        });
         let cov = generate::coverage_of(files.iter().map(|f| &f.call));
         assert_eq!(cov.missing(), Vec::<&str>::new(), "seed {seed}");
     }
@@ -154,12 +152,11 @@ fn coverage_set_reaches_every_item_with_thirteen_calls_and_prints_100_percent() 
 
 #[test]
 fn coverage_table_names_what_a_set_misses() {
-    let files = generate::generate(
-        GenerateOptions {
-            seed: 1,
-            count: 0,
-            coverage: true,
-        });
+    let files = generate::generate(GenerateOptions {
+        seed: 1,
+        count: 0,
+        coverage: true,
+    });
     let without_forbidden = files
         .iter()
         .map(|f| &f.call)
@@ -258,12 +255,11 @@ fn consistency_problems(c: &Call) -> Vec<String> {
 #[test]
 fn every_generated_call_passes_the_contract_checks_and_the_consistency_rules() {
     for seed in [1, 7, 42] {
-        let files = generate::generate(
-            GenerateOptions {
-                seed,
-                count: 400,
-                coverage: true,
-            });
+        let files = generate::generate(GenerateOptions {
+            seed,
+            count: 400,
+            coverage: true,
+        });
         for f in &files {
             let report = check_call_body(&f.body, Some(&f.id), CheckOptions::default());
             assert!(
@@ -285,12 +281,11 @@ fn every_generated_call_passes_the_contract_checks_and_the_consistency_rules() {
 
 #[test]
 fn the_consistency_rules_catch_a_broken_call() {
-    let files = generate::generate(
-        GenerateOptions {
-            seed: 1,
-            count: 0,
-            coverage: true,
-        });
+    let files = generate::generate(GenerateOptions {
+        seed: 1,
+        count: 0,
+        coverage: true,
+    });
     let mut c = files
         .iter()
         .find(|f| f.call.status == Some(CallStatus::Completed))

@@ -3,10 +3,8 @@
 
 use serde_json::Value;
 
-use super::{Violation, ViolationKind};
+use super::{pointer_token, Violation, ViolationKind};
 use crate::model::GetCallResponse;
-
-use super::pointer_token;
 
 pub(super) fn compare(original: &Value, decoded: &GetCallResponse) -> Option<Violation> {
     let reencoded = match serde_json::to_value(decoded) {
@@ -60,4 +58,3 @@ pub fn first_difference(a: &Value, b: &Value, at: String) -> Option<(String, Str
         _ => Some((at, format!("{a} became {b}"))),
     }
 }
-

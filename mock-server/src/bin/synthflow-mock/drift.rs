@@ -89,8 +89,7 @@ fn analyse(args: &DriftArgs) -> Result<DriftReport, String> {
     let mut drift = DriftAnalyzer::new();
     for p in &args.paths {
         let mut files = Vec::new();
-        collect_files(p, &mut files)
-            .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        collect_files(p, &mut files).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
         for f in files {
             if f.parent()
                 .and_then(Path::file_name)

@@ -298,4 +298,3 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'stat
         tracing::info!("shutting down: finishing in-flight requests");
     }
 }
-

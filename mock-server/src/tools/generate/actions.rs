@@ -10,7 +10,7 @@ use super::kinds::Kind;
 use super::people::{Agent, Person, Purpose};
 use super::transcript::{money, Facts};
 
-pub(super) fn var(value: Option<Value>) -> CollectedVariable {
+fn var(value: Option<Value>) -> CollectedVariable {
     CollectedVariable {
         collected: Some(value.is_some()),
         value: Some(value),
@@ -19,7 +19,12 @@ pub(super) fn var(value: Option<Value>) -> CollectedVariable {
 }
 
 /// Variables the agent collects, the second one still `null` when `partial`.
-pub(super) fn collected(a: &Agent, f: &Facts, partial: bool, rng: &mut ChaCha8Rng) -> CollectedVariables {
+pub(super) fn collected(
+    a: &Agent,
+    f: &Facts,
+    partial: bool,
+    rng: &mut ChaCha8Rng,
+) -> CollectedVariables {
     let (first, second): ((&str, Value), (&str, Value)) = match a.purpose {
         Purpose::AppointmentReminder => (
             ("appointment_confirmed", json!(true)),
@@ -51,7 +56,12 @@ pub(super) fn collected(a: &Agent, f: &Facts, partial: bool, rng: &mut ChaCha8Rn
     out
 }
 
-pub(super) fn prompt_variables(a: &Agent, p: &Person, f: &Facts, nested: bool) -> Map<String, Value> {
+pub(super) fn prompt_variables(
+    a: &Agent,
+    p: &Person,
+    f: &Facts,
+    nested: bool,
+) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("customer_name".into(), json!(p.full));
     match a.purpose {
@@ -75,7 +85,12 @@ pub(super) fn prompt_variables(a: &Agent, p: &Person, f: &Facts, nested: bool) -
     m
 }
 
-pub(super) fn executed_actions(kind: Kind, a: &Agent, p: &Person, custom: Option<&str>) -> Map<String, Value> {
+pub(super) fn executed_actions(
+    kind: Kind,
+    a: &Agent,
+    p: &Person,
+    custom: Option<&str>,
+) -> Map<String, Value> {
     let mut m = Map::new();
     if kind == Kind::CustomEnd {
         m.insert(
@@ -95,4 +110,3 @@ pub(super) fn executed_actions(kind: Kind, a: &Agent, p: &Person, custom: Option
     }
     m
 }
-

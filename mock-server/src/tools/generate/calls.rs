@@ -13,18 +13,17 @@ use super::people::{person, Agent, Purpose};
 use super::transcript::{render, speaking_ms, transcript, Facts, SLOTS, STREETS};
 use super::{pick, rng_for, uuid, Stream};
 
-pub(super) const ERRORS: &[&str] = &[
+const ERRORS: &[&str] = &[
     "SIP 503 Service Unavailable: carrier trunk rejected the INVITE",
     "SIP 500 Internal Server Error: media gateway did not answer",
     "Media stream failed: no RTP packets received for 10 seconds",
     "LLM request timed out after 3 retries",
 ];
 
-pub(super) const FORBIDDEN: &str =
+const FORBIDDEN: &str =
     "SIP 403 Forbidden: outbound calling to this destination is not permitted for the workspace's phone number";
 
-
-pub(super) fn timestamp(ms: i64) -> String {
+fn timestamp(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
         .format("%Y-%m-%dT%H:%M:%S%.6f+00:00")
@@ -32,12 +31,12 @@ pub(super) fn timestamp(ms: i64) -> String {
 }
 
 /// 2025-06-01T00:00:00Z and a year later: the window start times fall in.
-pub(super) const WINDOW_START_MS: i64 = 1_748_736_000_000;
-pub(super) const WINDOW_MS: i64 = 365 * 24 * 3600 * 1000;
+const WINDOW_START_MS: i64 = 1_748_736_000_000;
+const WINDOW_MS: i64 = 365 * 24 * 3600 * 1000;
 
 /// Builds a call of `kind`. A coverage call (`Some(extras)`) has exactly the extras asked for; a
 /// random one (`None`) draws them.
-pub(super) fn build_call(rng: &mut ChaCha8Rng, agents: &[Agent], kind: Kind, fixed: Option<Extras>) -> Call {
+fn build_call(rng: &mut ChaCha8Rng, agents: &[Agent], kind: Kind, fixed: Option<Extras>) -> Call {
     let extras = fixed.unwrap_or(NO_EXTRAS);
     let inbound = match fixed {
         Some(x) => x.inbound,
@@ -203,4 +202,3 @@ pub(super) fn random_call(seed: u64, agents: &[Agent], index: usize) -> Call {
     let kind = random_kind(&mut rng);
     build_call(&mut rng, agents, kind, None)
 }
-

@@ -107,7 +107,7 @@ impl Kind {
 }
 
 /// Share of each kind among random calls (per mille), roughly an outbound campaign's mix.
-pub(super) const KIND_WEIGHTS: &[(Kind, u32)] = &[
+const KIND_WEIGHTS: &[(Kind, u32)] = &[
     (Kind::AgentEnded, 170),
     (Kind::HumanEnded, 200),
     (Kind::CustomEnd, 40),
@@ -203,7 +203,6 @@ pub(super) const NO_EXTRAS: Extras = Extras {
     empty_objects: false,
 };
 
-
 pub(super) fn random_kind(rng: &mut ChaCha8Rng) -> Kind {
     let total: u32 = KIND_WEIGHTS.iter().map(|(_, w)| w).sum();
     let mut r = rng.random_range(0..total);
@@ -215,4 +214,3 @@ pub(super) fn random_kind(rng: &mut ChaCha8Rng) -> Kind {
     }
     Kind::HumanEnded
 }
-

@@ -154,19 +154,19 @@ mod tests {
     #[test]
     fn same_seed_and_index_give_the_same_call_and_another_seed_does_not() {
         let a = generate(GenerateOptions {
-                seed: 3,
-                count: 5,
-                coverage: false,
+            seed: 3,
+            count: 5,
+            coverage: false,
         });
         let b = generate(GenerateOptions {
-                seed: 3,
-                count: 5,
-                coverage: false,
+            seed: 3,
+            count: 5,
+            coverage: false,
         });
         let c = generate(GenerateOptions {
-                seed: 4,
-                count: 5,
-                coverage: false,
+            seed: 4,
+            count: 5,
+            coverage: false,
         });
         assert!(a.iter().zip(&b).all(|(x, y)| x.body == y.body));
         assert!(a.iter().zip(&c).all(|(x, y)| x.body != y.body));
@@ -175,9 +175,9 @@ mod tests {
     #[test]
     fn transcripts_alternate_bot_and_human_lines() {
         let files = generate(GenerateOptions {
-                seed: 9,
-                count: 300,
-                coverage: true,
+            seed: 9,
+            count: 300,
+            coverage: true,
         });
         for f in files {
             let t = f.call.transcript.unwrap_or_default();

@@ -40,7 +40,7 @@ pub(super) struct Agent {
 
 /// US area codes with their zone, numbers in the fictional `555-01xx` block; UK numbers in Ofcom's
 /// drama range `07700 900xxx`.
-pub(super) const REGIONS: &[(&str, &str)] = &[
+const REGIONS: &[(&str, &str)] = &[
     ("415", "America/Los_Angeles"),
     ("206", "America/Los_Angeles"),
     ("212", "America/New_York"),
@@ -54,7 +54,7 @@ pub(super) const REGIONS: &[(&str, &str)] = &[
     ("44", "Europe/London"),
 ];
 
-pub(super) fn phone_number(rng: &mut ChaCha8Rng) -> (String, &'static str) {
+fn phone_number(rng: &mut ChaCha8Rng) -> (String, &'static str) {
     let (code, tz) = *pick(rng, REGIONS);
     let number = if code == "44" {
         format!("+447700900{:03}", rng.random_range(0..1000u32))
@@ -155,4 +155,3 @@ pub(super) fn person(rng: &mut ChaCha8Rng, non_ascii: bool) -> Person {
         timezone,
     }
 }
-

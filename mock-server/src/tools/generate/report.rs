@@ -90,4 +90,3 @@ pub fn splice_table(text: &str, table: &str) -> Option<String> {
     let e = text[b..].find(TABLE_END)? + b;
     Some(format!("{}\n{}{}", &text[..b], table, &text[e..]))
 }
-

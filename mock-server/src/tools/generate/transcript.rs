@@ -19,7 +19,7 @@ pub(super) const SLOTS: &[&str] = &[
 
 pub(super) const STREETS: &[&str] = &["Alder Street", "Birch Lane", "Cedar Avenue", "Harbor Road"];
 
-pub(super) const ITEMS: &[(&str, u32)] = &[
+const ITEMS: &[(&str, u32)] = &[
     ("nitrile exam gloves, size M", 1840),
     ("sterile gauze sponges 4x4", 1410),
     ("alcohol prep pads, box of 200", 625),
@@ -47,20 +47,20 @@ pub(super) type Turns = Vec<(bool, String)>;
 
 /// Appends `line`, keeping turns alternating: when the same side would speak twice in a row, the
 /// other side says a short acknowledgement in between, as people do.
-pub(super) fn say(t: &mut Turns, agent: bool, line: impl Into<String>) {
+fn say(t: &mut Turns, agent: bool, line: impl Into<String>) {
     if t.last().is_some_and(|(last, _)| *last == agent) {
         t.push((!agent, if agent { "Okay." } else { "I see." }.to_owned()));
     }
     t.push((agent, line.into()));
 }
 
-pub(super) fn extend(t: &mut Turns, more: Turns) {
+fn extend(t: &mut Turns, more: Turns) {
     for (agent, line) in more {
         say(t, agent, line);
     }
 }
 
-pub(super) fn opening(a: &Agent, p: &Person, f: &Facts) -> Turns {
+fn opening(a: &Agent, p: &Person, f: &Facts) -> Turns {
     let (agent, company, first) = (&a.agent_name, &a.company, &p.first);
     let b = |s: String| (true, s);
     let h = |s: &str| (false, s.to_owned());
@@ -91,7 +91,7 @@ pub(super) fn opening(a: &Agent, p: &Person, f: &Facts) -> Turns {
     }
 }
 
-pub(super) fn middle(a: &Agent, f: &Facts) -> Turns {
+fn middle(a: &Agent, f: &Facts) -> Turns {
     let b = |s: String| (true, s);
     let h = |s: String| (false, s);
     match a.purpose {
@@ -128,7 +128,7 @@ pub(super) fn middle(a: &Agent, f: &Facts) -> Turns {
 }
 
 /// The line-by-line walk through a big order that makes a very long transcript.
-pub(super) fn long_walkthrough(rng: &mut ChaCha8Rng, f: &Facts) -> Turns {
+fn long_walkthrough(rng: &mut ChaCha8Rng, f: &Facts) -> Turns {
     let mut out = Vec::new();
     let mut bytes = 0;
     let mut line = 1;
@@ -157,7 +157,7 @@ pub(super) fn long_walkthrough(rng: &mut ChaCha8Rng, f: &Facts) -> Turns {
     out
 }
 
-pub(super) const CUSTOM_ENDS: &[(&str, &str, &str)] = &[
+const CUSTOM_ENDS: &[(&str, &str, &str)] = &[
     (
         "Please take me off your call list and don't call this number again.",
         "Understood. I've added this number to our do-not-call list. Have a good day.",
@@ -302,4 +302,3 @@ pub(super) fn speaking_ms(rng: &mut ChaCha8Rng, turns: &Turns) -> i64 {
         .sum::<i64>()
         + rng.random_range(0..2000i64)
 }
-
