@@ -5,11 +5,15 @@
 //! `message` is its first failure (the break, named: pointer, pass, rule) and whose text lists them
 //! all. Written atomically: a CI step never reads half a file.
 
-use quick_xml::escape::escape;
+use std::io::Write;
+use std::path::Path;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::SuiteReport;
 
-/// The JUnit XML of a report. `suite` names the `<testsuite>` (e.g. the target's name).
+/// The JUnit XML of a report. `suite` names the `<testsuite>` (e.g. the target's name). Text is
+/// escaped, and characters XML 1.0 forbids are left out (`quick-junit`).
 ///
 /// ```
 /// use contract_tests::{CaseResult, SuiteReport};
@@ -18,51 +22,47 @@ use crate::SuiteReport;
 /// assert!(xml.contains(r#"<failure message="body /x: [schema] &lt;bad&gt;""#));
 /// ```
 pub fn to_xml(report: &SuiteReport, suite: &str) -> String {
-    let failed = report.failed().len();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str(&format!(
-        "<testsuites name=\"synthflow-contract\" tests=\"{}\" failures=\"{failed}\" errors=\"0\">\n",
-        report.cases.len()
-    ));
-    out.push_str(&format!(
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\">\n",
-        text(suite),
-        report.cases.len()
-    ));
+    let mut test_suite = TestSuite::new(suite);
     for case in &report.cases {
-        let open = format!(
-            "    <testcase classname=\"synthflow.contract.{}\" name=\"{}\"",
-            text(suite),
-            text(&case.name)
-        );
-        match case.failures.first() {
-            None => out.push_str(&format!("{open}/>\n")),
+        let status = match case.failures.first() {
+            None => TestCaseStatus::success(),
             Some(first) => {
-                out.push_str(&format!("{open}>\n"));
-                out.push_str(&format!(
-                    "      <failure message=\"{}\" type=\"contract\">{}</failure>\n",
-                    text(first),
-                    text(&case.failures.join("\n"))
-                ));
-                out.push_str("    </testcase>\n");
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(first.as_str())
+                    .set_type("contract")
+                    .set_description(case.failures.join("\n"));
+                s
             }
-        }
+        };
+        let mut test_case = TestCase::new(case.name.as_str(), status);
+        test_case.set_classname(format!("synthflow.contract.{suite}"));
+        test_suite.add_test_case(test_case);
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    let mut junit = Report::new("synthflow-contract");
+    junit.add_test_suite(test_suite);
+    junit
+        .to_string()
+        .expect("a report in memory serializes to XML")
 }
 
-/// Escaped for XML text and attributes, without the control characters XML 1.0 forbids.
-fn text(s: &str) -> String {
-    let clean: String = s
-        .chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .collect();
-    escape(clean.as_str()).replace('\n', "&#10;")
+/// Writes `contents` to `path` atomically, creating the folder: the bytes go to a temporary file
+/// in the same folder, are flushed to disk, and the temporary file is renamed over the target, so a
+/// CI step never reads half a file and a failed write leaves the old file in place.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".synthflow-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
-
-/// Writes `contents` to `path` atomically, creating the folder (the mock's one writer).
-pub use synthflow_mock::atomic_file::write_atomic;
 
 #[cfg(test)]
 mod tests {
@@ -84,13 +84,30 @@ mod tests {
             ],
         };
         let xml = to_xml(&report, "t");
-        assert!(xml.contains(r#"tests="2" failures="1""#), "{xml}");
-        assert!(xml.contains(r#"<testcase classname="synthflow.contract.t" name="ok"/>"#));
+        assert!(
+            xml.contains(r#"<testsuite name="t" tests="2" skipped="0" errors="0" failures="1""#),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"<testcase name="ok" classname="synthflow.contract.t"/>"#));
         assert!(xml.contains(r#"name="get_call[a&amp;b]""#), "{xml}");
         assert!(
             xml.contains(r#"message="first &quot;quoted&quot; &lt;x&gt;""#),
             "{xml}"
         );
         assert!(!xml.contains('\u{1}'));
+    }
+
+    #[test]
+    fn write_atomic_replaces_the_file_and_leaves_no_temporary_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("junit.xml");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["junit.xml"]);
     }
 }

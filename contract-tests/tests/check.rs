@@ -6,8 +6,8 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use contract_tests::{run_suite, Target};
-use synthflow_mock::record::{ApiKey, RecordOptions, Recorder, Upstream};
-use synthflow_mock::redact::{Redactor, DEFAULT_KEY};
+use synthflow_mock::tools::record::{ApiKey, RecordOptions, Recorder, Upstream};
+use synthflow_mock::tools::redact::{Redactor, DEFAULT_KEY};
 use synthflow_mock::{AppState, AuthPolicy, Config, LoadOptions, MockServer, Store};
 use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, ResponseTemplate};
@@ -132,7 +132,7 @@ async fn check_fails_on_a_stand_in_with_one_planted_break_and_names_it_in_the_ju
         failures[0].1
     );
     assert!(
-        xml.contains(r#"<testsuite name="staging" tests="4" failures="1""#),
+        xml.contains(r#"<testsuite name="staging" tests="4" skipped="0" errors="0" failures="1""#),
         "{xml}"
     );
 }
@@ -170,7 +170,10 @@ async fn check_passes_against_the_mock_and_writes_a_junit_file_without_failures(
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.contains(r#"tests="7" failures="0""#), "{xml}");
+    assert!(
+        xml.contains(r#"tests="7" skipped="0" failures="0""#),
+        "{xml}"
+    );
     assert!(!xml.contains("<failure"));
 }
 

@@ -29,22 +29,18 @@
 //! HTTP layers; the command line (`src/bin/synthflow-mock/`, one file per subcommand) is the only
 //! code that knows clap.
 
-pub mod atomic_file;
 pub mod auth;
 pub mod behaviour;
 pub mod error;
-pub mod generate;
 pub mod http;
 pub mod journal;
 mod mock;
 pub mod mocks;
-pub mod record;
-pub mod redact;
 pub mod reload;
 pub mod server;
 mod state;
 pub mod store;
-pub mod validate;
+pub mod tools;
 
 pub use auth::AuthPolicy;
 pub use behaviour::faults::{BodyFault, Fault, GlobalFaults, RandomFaults};

@@ -1,7 +1,8 @@
 //! Hot reload of a fixture folder (`--watch`).
 //!
-//! A file watcher (`notify`) reports changes; after a short pause (so a burst of events is one
-//! reload) the folder's call files are read again. Each file is checked like at start-up:
+//! A file watcher (`notify`, debounced by `notify-debouncer-mini`) reports changes; once the
+//! folder has been quiet for a short pause (so a burst of events is one reload) its call files are
+//! read again, on the debouncer's thread. Each file is checked like at start-up:
 //! - a new or changed good file is served from the next request on;
 //! - a bad file (broken JSON, a contract violation, a half-written file) is reported in the log and
 //!   the last good version of that call keeps being served;
@@ -17,8 +18,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use notify::{RecursiveMode, Watcher};
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use notify_debouncer_mini::{new_debouncer_opt, DebounceEventResult, Debouncer};
 
 use crate::store::{check_fixture, BadFile};
 use crate::AppState;
@@ -124,8 +124,7 @@ pub fn reload_dir(dir: &Path, state: &AppState) -> ReloadReport {
 
 /// A running watcher; stops when dropped.
 pub struct ReloadHandle {
-    _watcher: notify::RecommendedWatcher,
-    task: JoinHandle<()>,
+    _debouncer: Debouncer<ChangesOnly>,
 }
 
 impl std::fmt::Debug for ReloadHandle {
@@ -134,33 +133,49 @@ impl std::fmt::Debug for ReloadHandle {
     }
 }
 
-impl Drop for ReloadHandle {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+/// Watches `dir` and reloads its calls into `state` once a burst of changes has settled
+/// ([`SETTLE`]).
+pub fn watch(dir: &Path, state: AppState) -> notify::Result<ReloadHandle> {
+    let root = dir.to_path_buf();
+    let config = notify_debouncer_mini::Config::default().with_timeout(SETTLE);
+    let mut debouncer =
+        new_debouncer_opt::<_, ChangesOnly>(config, move |r: DebounceEventResult| {
+            if r.is_ok_and(|events| !events.is_empty()) {
+                reload_dir(&root, &state);
+            }
+        })?;
+    debouncer.watcher().watch(dir, RecursiveMode::Recursive)?;
+    Ok(ReloadHandle {
+        _debouncer: debouncer,
+    })
 }
 
-/// Watches `dir` and reloads its calls into `state` on every change. Call from a tokio runtime.
-pub fn watch(dir: &Path, state: AppState) -> notify::Result<ReloadHandle> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
-    let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-        if ev.is_ok_and(|e| !e.kind.is_access()) {
-            let _ = tx.send(());
-        }
-    })?;
-    watcher.watch(dir, RecursiveMode::Recursive)?;
-    let dir = dir.to_path_buf();
-    let task = tokio::spawn(async move {
-        while rx.recv().await.is_some() {
-            tokio::time::sleep(SETTLE).await;
-            while rx.try_recv().is_ok() {}
-            let d = dir.clone();
-            let s = state.clone();
-            let _ = tokio::task::spawn_blocking(move || reload_dir(&d, &s)).await;
-        }
-    });
-    Ok(ReloadHandle {
-        _watcher: watcher,
-        task,
-    })
+/// The platform's watcher, less the access events: a reload opens every file, and on Linux an
+/// open is an event, which would start the next reload (the debouncer keeps no event kinds).
+struct ChangesOnly(notify::RecommendedWatcher);
+
+impl Watcher for ChangesOnly {
+    fn new<F: notify::EventHandler>(
+        mut handler: F,
+        config: notify::Config,
+    ) -> notify::Result<Self> {
+        let filter = move |ev: notify::Result<notify::Event>| {
+            if !ev.as_ref().is_ok_and(|e| e.kind.is_access()) {
+                handler.handle_event(ev);
+            }
+        };
+        notify::RecommendedWatcher::new(filter, config).map(ChangesOnly)
+    }
+
+    fn watch(&mut self, path: &Path, mode: RecursiveMode) -> notify::Result<()> {
+        self.0.watch(path, mode)
+    }
+
+    fn unwatch(&mut self, path: &Path) -> notify::Result<()> {
+        self.0.unwatch(path)
+    }
+
+    fn kind() -> notify::WatcherKind {
+        notify::RecommendedWatcher::kind()
+    }
 }

@@ -37,7 +37,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{corrected_schemas, openapi_document};
+use super::{corrected_schemas, openapi_document, pointer_token};
 
 /// What kind of departure a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -337,7 +337,7 @@ impl DriftAnalyzer {
                     self.objects_seen.insert(path.clone());
                 }
                 for (k, v) in members {
-                    let here = format!("{path}/{}", escape(k));
+                    let here = format!("{path}/{}", pointer_token(k));
                     if let Some(sub) = props.and_then(|p| p.get(k)) {
                         self.seen.insert(here.clone());
                         let sub = sub.clone();
@@ -374,7 +374,7 @@ impl DriftAnalyzer {
         let schema = self.resolve(schema);
         if let Some(props) = schema.get("properties").and_then(Value::as_object) {
             for (k, sub) in props {
-                let here = format!("{path}/{}", escape(k));
+                let here = format!("{path}/{}", pointer_token(k));
                 out.push(here.clone());
                 self.declared_paths(sub, here, out, depth + 1);
             }
@@ -420,7 +420,7 @@ fn differences(a: &Value, b: &Value, at: String, out: &mut Vec<(String, String)>
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             for (k, va) in x {
-                let here = format!("{at}/{}", escape(k));
+                let here = format!("{at}/{}", pointer_token(k));
                 match y.get(k) {
                     None => {
                         out.push((here, format!("member dropped (recorded {})", json_type(va))))
@@ -431,7 +431,7 @@ fn differences(a: &Value, b: &Value, at: String, out: &mut Vec<(String, String)>
             for (k, vb) in y {
                 if !x.contains_key(k) {
                     out.push((
-                        format!("{at}/{}", escape(k)),
+                        format!("{at}/{}", pointer_token(k)),
                         format!("member added ({})", json_type(vb)),
                     ));
                 }
@@ -451,10 +451,6 @@ fn differences(a: &Value, b: &Value, at: String, out: &mut Vec<(String, String)>
         }
         _ => out.push((at, format!("{} value changed", json_type(a)))),
     }
-}
-
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Violation, ViolationKind};
+use super::{pointer_token, Violation, ViolationKind};
 use crate::model::GetCallResponse;
 
 pub(super) fn compare(original: &Value, decoded: &GetCallResponse) -> Option<Violation> {
@@ -31,7 +31,7 @@ pub fn first_difference(a: &Value, b: &Value, at: String) -> Option<(String, Str
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             for (k, va) in x {
-                let here = format!("{at}/{}", escape(k));
+                let here = format!("{at}/{}", pointer_token(k));
                 match y.get(k) {
                     None => return Some((here, "member dropped".into())),
                     Some(vb) => {
@@ -43,7 +43,7 @@ pub fn first_difference(a: &Value, b: &Value, at: String) -> Option<(String, Str
             }
             y.keys()
                 .find(|k| !x.contains_key(*k))
-                .map(|k| (format!("{at}/{}", escape(k)), "member added".into()))
+                .map(|k| (format!("{at}/{}", pointer_token(k)), "member added".into()))
         }
         (Value::Array(x), Value::Array(y)) => {
             if x.len() != y.len() {
@@ -57,8 +57,4 @@ pub fn first_difference(a: &Value, b: &Value, at: String) -> Option<(String, Str
         _ if a == b => None,
         _ => Some((at, format!("{a} became {b}"))),
     }
-}
-
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }

@@ -213,6 +213,11 @@ pub fn check_error_body(bytes: &[u8], expected_description: Option<&str>) -> Vec
     out
 }
 
+/// `key` as one reference token of a JSON Pointer (RFC 6901): `~` is `~0`, `/` is `~1`.
+pub(crate) fn pointer_token(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
 /// A JSON syntax error as a violation at its line and column.
 pub fn json_violation(e: &serde_json::Error) -> Violation {
     Violation::new(

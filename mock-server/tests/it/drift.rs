@@ -7,8 +7,8 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::Value;
-use synthflow_mock::record::{ApiKey, RecordOptions, Recorder, Upstream};
-use synthflow_mock::redact::{Redactor, DEFAULT_KEY};
+use synthflow_mock::tools::record::{ApiKey, RecordOptions, Recorder, Upstream};
+use synthflow_mock::tools::redact::{Redactor, DEFAULT_KEY};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 

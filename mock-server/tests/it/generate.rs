@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use synthflow::contract::{check_call_body, CheckOptions};
 use synthflow::model::{CallStatus, EndCallReason, TelephonyDisconnectReason, TelephonyHangup};
 use synthflow::Call;
-use synthflow_mock::generate::{self, GenerateOptions};
+use synthflow_mock::tools::generate::{self, GenerateOptions};
 use synthflow_mock::{LoadOptions, Store, StoreError};
 
 /// The command that produced `fixtures/calls`, as `fixtures/README.md` states it.
@@ -111,28 +111,22 @@ fn two_runs_with_the_same_seed_and_count_give_identical_trees_that_all_validate(
 
 #[test]
 fn coverage_set_reaches_every_item_with_thirteen_calls_and_prints_100_percent() {
-    let files = generate::generate(
-        GenerateOptions {
-            seed: 1,
-            count: 0,
-            coverage: true,
-        },
-        1,
-    );
+    let files = generate::generate(GenerateOptions {
+        seed: 1,
+        count: 0,
+        coverage: true,
+    });
     assert_eq!(files.len(), generate::coverage_kinds().len());
     let cov = generate::coverage_of(files.iter().map(|f| &f.call));
     assert_eq!(cov.missing(), Vec::<&str>::new());
     assert_eq!(cov.percent(), 100.0);
     // Whatever the seed: coverage comes from the kinds, not from luck.
     for seed in [0, 2, 99, u64::MAX] {
-        let files = generate::generate(
-            GenerateOptions {
-                seed,
-                count: 0,
-                coverage: true,
-            },
-            1,
-        );
+        let files = generate::generate(GenerateOptions {
+            seed,
+            count: 0,
+            coverage: true,
+        });
         let cov = generate::coverage_of(files.iter().map(|f| &f.call));
         assert_eq!(cov.missing(), Vec::<&str>::new(), "seed {seed}");
     }
@@ -157,14 +151,11 @@ fn coverage_set_reaches_every_item_with_thirteen_calls_and_prints_100_percent() 
 
 #[test]
 fn coverage_table_names_what_a_set_misses() {
-    let files = generate::generate(
-        GenerateOptions {
-            seed: 1,
-            count: 0,
-            coverage: true,
-        },
-        1,
-    );
+    let files = generate::generate(GenerateOptions {
+        seed: 1,
+        count: 0,
+        coverage: true,
+    });
     let without_forbidden = files
         .iter()
         .map(|f| &f.call)
@@ -263,14 +254,11 @@ fn consistency_problems(c: &Call) -> Vec<String> {
 #[test]
 fn every_generated_call_passes_the_contract_checks_and_the_consistency_rules() {
     for seed in [1, 7, 42] {
-        let files = generate::generate(
-            GenerateOptions {
-                seed,
-                count: 400,
-                coverage: true,
-            },
-            2,
-        );
+        let files = generate::generate(GenerateOptions {
+            seed,
+            count: 400,
+            coverage: true,
+        });
         for f in &files {
             let report = check_call_body(&f.body, Some(&f.id), CheckOptions::default());
             assert!(
@@ -292,14 +280,11 @@ fn every_generated_call_passes_the_contract_checks_and_the_consistency_rules() {
 
 #[test]
 fn the_consistency_rules_catch_a_broken_call() {
-    let files = generate::generate(
-        GenerateOptions {
-            seed: 1,
-            count: 0,
-            coverage: true,
-        },
-        1,
-    );
+    let files = generate::generate(GenerateOptions {
+        seed: 1,
+        count: 0,
+        coverage: true,
+    });
     let mut c = files
         .iter()
         .find(|f| f.call.status == Some(CallStatus::Completed))
@@ -326,8 +311,8 @@ fn random_calls_are_the_same_with_or_without_the_coverage_set() {
         count: 5,
         coverage,
     };
-    let alone = generate::generate(opts(false), 1);
-    let with = generate::generate(opts(true), 1);
+    let alone = generate::generate(opts(false));
+    let with = generate::generate(opts(true));
     let tail: Vec<_> = with[with.len() - 5..].iter().map(|f| &f.body).collect();
     assert_eq!(alone.iter().map(|f| &f.body).collect::<Vec<_>>(), tail);
 }

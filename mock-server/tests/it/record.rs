@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use synthflow_mock::record::{
+use synthflow_mock::tools::record::{
     proxy_app, ApiKey, Outcome, RecordError, RecordOptions, Recorder, Upstream,
 };
-use synthflow_mock::redact::{Redactor, DEFAULT_KEY};
+use synthflow_mock::tools::redact::{Redactor, DEFAULT_KEY};
 use synthflow_mock::{AppState, AuthPolicy, Config, LoadOptions, MockServer, Store};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
@@ -514,7 +514,9 @@ fn an_ids_file_with_a_bad_line_is_refused_naming_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("ids.txt");
     std::fs::write(&f, "good-id\nnot/a/call\n").unwrap();
-    let err = synthflow_mock::record::read_ids_file(&f).unwrap_err();
+    let err = synthflow_mock::tools::record::read_ids_file(&f)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.ends_with(":2: \"not/a/call\" is not a well-formed call id"),
         "{err}"

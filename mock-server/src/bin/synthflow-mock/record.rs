@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use synthflow_mock::record::{self, ApiKey, RecordOptions, Recorder, Upstream};
-use synthflow_mock::redact::Redactor;
+use synthflow_mock::tools::record::{self, ApiKey, RecordOptions, Recorder, Upstream};
+use synthflow_mock::tools::redact::Redactor;
 
 /// Record fixtures from the live API (or any upstream). The token is read from SYNTHFLOW_API_KEY.
 #[derive(Args, Debug)]
@@ -139,8 +139,7 @@ async fn proxy(recorder: Arc<Recorder>, args: &RecordArgs) -> ExitCode {
         recorder.upstream().base_url(),
         args.out.display()
     );
-    let app = record::proxy_app(recorder);
-    match synthflow_mock::server::serve(listener, app, crate::shutdown_signal()).await {
+    match record::serve_proxy(listener, recorder, crate::serve::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("synthflow-mock record: {e}");

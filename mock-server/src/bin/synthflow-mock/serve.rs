@@ -1,72 +1,36 @@
-//! The `synthflow-mock` command: parses flags, loads fixtures, binds and serves. Everything else
-//! lives in the library so tests run the same code in-process.
+//! `synthflow-mock serve` (and no subcommand): load the fixtures, build the state, bind, serve.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-use synthflow_mock::generate::{self, GenerateArgs};
-use synthflow_mock::validate::{self, ValidateArgs};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::Args;
 use synthflow_mock::{
-    reload, server, AdminAccess, AppState, AuthPolicy, Config, Fault, GlobalFaults, LoadOptions,
-    RandomFaults, ScenarioFile, Store, UnknownIdStatus,
+    reload, serve_app_with, AdminAccess, AppState, AuthPolicy, Config, Fault, GlobalFaults,
+    LoadOptions, RandomFaults, ScenarioFile, ServeOptions, Store, UnknownIdStatus,
 };
 
-mod drift_cmd;
-mod record_cmd;
-
-/// An offline mock of Synthflow's `GET /v2/calls/{call_id}`. With no arguments it serves the
-/// fixtures embedded in the binary on 127.0.0.1:8080.
-#[derive(Parser, Debug)]
-#[command(
-    name = "synthflow-mock",
-    version,
-    args_conflicts_with_subcommands = true
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-    #[command(flatten)]
-    serve: ServeArgs,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Serve the fixtures (the default).
-    Serve(ServeArgs),
-    /// Print the fixture ids with their status and end reason.
-    List(SourceArgs),
-    /// Check fixture files or folders against the vendor's schema and the invariants.
-    Validate(ValidateArgs),
-    /// Record fixtures from the live API (token from SYNTHFLOW_API_KEY), redacted by default.
-    Record(record_cmd::RecordArgs),
-    /// Report drift from the spec and from recorded fixtures; exits 1 on drift.
-    Drift(drift_cmd::DriftArgs),
-    /// Write realistic, self-consistent fixtures, reproducible from a seed.
-    Generate(GenerateArgs),
-}
-
 #[derive(Args, Debug, Clone)]
-struct SourceArgs {
+pub struct SourceArgs {
     /// Serve this folder (`DIR/calls/*.json`, `DIR/errors/*.json`) instead of the embedded fixtures.
     #[arg(long, env = "SYNTHFLOW_MOCK_FIXTURES", value_name = "DIR")]
-    fixtures: Option<PathBuf>,
+    pub fixtures: Option<PathBuf>,
     /// Accept enum values the vendor's document does not list (recorded live data).
     #[arg(long, env = "SYNTHFLOW_MOCK_ALLOW_OUT_OF_SPEC")]
-    allow_out_of_spec: bool,
+    pub allow_out_of_spec: bool,
 }
 
 #[derive(Args, Debug, Clone)]
-struct ServeArgs {
+pub struct ServeArgs {
     #[command(flatten)]
-    source: SourceArgs,
+    pub source: SourceArgs,
     /// Address to listen on.
     #[arg(long, env = "SYNTHFLOW_MOCK_HOST", default_value = "127.0.0.1")]
-    host: String,
+    pub host: String,
     /// Port to listen on; 0 picks a free one (printed on start).
     #[arg(long, env = "SYNTHFLOW_MOCK_PORT", default_value_t = 8080)]
-    port: u16,
+    pub port: u16,
     /// Accept only these Bearer tokens (repeat, or comma-separate in the env var). Default: any.
     #[arg(
         long = "token",
@@ -74,60 +38,84 @@ struct ServeArgs {
         value_delimiter = ',',
         hide_env_values = true
     )]
-    tokens: Vec<String>,
+    pub tokens: Vec<String>,
     /// Status for a well-formed call id with no fixture: 400 (documented) or 404.
-    #[arg(long, env = "SYNTHFLOW_MOCK_UNKNOWN_ID_STATUS", default_value = "400")]
-    unknown_id_status: UnknownIdStatus,
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_UNKNOWN_ID_STATUS",
+        default_value = "400",
+        value_parser = unknown_id_status()
+    )]
+    pub unknown_id_status: UnknownIdStatus,
     /// Admin API under /__admin: off, loopback (loopback peers only) or any.
-    #[arg(long, env = "SYNTHFLOW_MOCK_ADMIN", default_value = "off")]
-    admin: AdminAccess,
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_ADMIN",
+        default_value = "off",
+        value_parser = admin_access()
+    )]
+    pub admin: AdminAccess,
     /// Request journal size (default 1000 with the admin API, 0 = off without).
     #[arg(long, env = "SYNTHFLOW_MOCK_JOURNAL_SIZE")]
-    journal_size: Option<usize>,
+    pub journal_size: Option<usize>,
     /// Reload the --fixtures folder when its files change.
     #[arg(long, env = "SYNTHFLOW_MOCK_WATCH", requires = "fixtures")]
-    watch: bool,
+    pub watch: bool,
     /// A fault on every request, e.g. "latency=200" or "code=503" (see docs/scenarios.md).
     #[arg(long, env = "SYNTHFLOW_MOCK_FAULT")]
-    fault: Option<Fault>,
+    pub fault: Option<Fault>,
     /// Random faults on this share of requests (0.0 to 1.0).
     #[arg(long, env = "SYNTHFLOW_MOCK_FAULT_RATE")]
-    fault_rate: Option<f64>,
+    pub fault_rate: Option<f64>,
     /// Seed of the random faults.
     #[arg(long, env = "SYNTHFLOW_MOCK_FAULT_SEED", default_value_t = 0)]
-    fault_seed: u64,
+    pub fault_seed: u64,
     /// The faults to draw from (repeat; default code=429, code=500, code=503).
     #[arg(long = "random-fault")]
-    random_faults: Vec<Fault>,
+    pub random_faults: Vec<Fault>,
     /// Retry-After seconds on a 429.
     #[arg(long, env = "SYNTHFLOW_MOCK_RETRY_AFTER", default_value_t = 1)]
-    retry_after: u32,
+    pub retry_after: u32,
     /// No Retry-After on a 429 (as the live service documents none).
     #[arg(long, env = "SYNTHFLOW_MOCK_NO_RETRY_AFTER")]
-    no_retry_after: bool,
+    pub no_retry_after: bool,
     /// Seconds a connection may take to send a request head, or stay idle between requests,
     /// before it is closed (slow or silent clients); 0 = no limit.
     #[arg(long, env = "SYNTHFLOW_MOCK_HEADER_READ_TIMEOUT", default_value_t = 10)]
-    header_read_timeout: u64,
+    pub header_read_timeout: u64,
     /// Scenarios by call id (JSON); DIR/scenarios.json of --fixtures is read when present.
     #[arg(long, env = "SYNTHFLOW_MOCK_SCENARIOS", value_name = "FILE")]
-    scenarios: Option<PathBuf>,
+    pub scenarios: Option<PathBuf>,
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        None => serve(cli.serve),
-        Some(Command::Serve(args)) => serve(args),
-        Some(Command::List(args)) => list(&args),
-        Some(Command::Validate(args)) => validate::run(&args),
-        Some(Command::Record(args)) => record_cmd::run(args),
-        Some(Command::Drift(args)) => drift_cmd::run(args),
-        Some(Command::Generate(args)) => generate::run(&args),
-    }
+/// `--unknown-id-status`: "400" or "404" (help texts as the values' docs say).
+fn unknown_id_status() -> impl TypedValueParser<Value = UnknownIdStatus> {
+    PossibleValuesParser::new([
+        PossibleValue::new("400").help("The documented answer: 400 with the error body"),
+        PossibleValue::new("404")
+            .help("What the public catalogue declares and some clients expect: 404"),
+    ])
+    .map(|s| match s.as_str() {
+        "404" => UnknownIdStatus::NotFound,
+        _ => UnknownIdStatus::BadRequest,
+    })
 }
 
-fn load(source: &SourceArgs) -> Result<Store, String> {
+/// `--admin`: "off", "loopback" or "any".
+fn admin_access() -> impl TypedValueParser<Value = AdminAccess> {
+    PossibleValuesParser::new([
+        PossibleValue::new("off").help("No admin API: its paths are 404 like any unknown route"),
+        PossibleValue::new("loopback").help("Served to loopback peers only; others get 403"),
+        PossibleValue::new("any").help("Served to any peer (only behind a network you trust)"),
+    ])
+    .map(|s| match s.as_str() {
+        "loopback" => AdminAccess::Loopback,
+        "any" => AdminAccess::Any,
+        _ => AdminAccess::Off,
+    })
+}
+
+pub fn load(source: &SourceArgs) -> Result<Store, String> {
     let result = match &source.fixtures {
         Some(dir) => Store::from_dir(
             dir,
@@ -140,7 +128,7 @@ fn load(source: &SourceArgs) -> Result<Store, String> {
     result.map_err(|e| format!("synthflow-mock: refusing to start: {e}"))
 }
 
-fn serve(args: ServeArgs) -> ExitCode {
+pub fn run(args: ServeArgs) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -236,10 +224,10 @@ fn serve(args: ServeArgs) -> ExitCode {
 
         let shutdown = shutdown_signal();
         println!("synthflow-mock: serving {n} calls on http://{local}/v2/calls/{{call_id}} (e.g. {first})");
-        let options = server::ServeOptions {
+        let options = ServeOptions {
             header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout),
         };
-        match server::serve_app_with(listener, state, shutdown, options).await {
+        match serve_app_with(listener, state, shutdown, options).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("synthflow-mock: {e}");
@@ -285,7 +273,7 @@ fn bracket(host: &str) -> String {
 
 /// Registers the SIGTERM handler at once (before the start-up line is printed, so a supervisor
 /// that signals right after reading it is not racing the registration), then waits for it or Ctrl-C.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     async move {
@@ -309,21 +297,4 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
         }
         tracing::info!("shutting down: finishing in-flight requests");
     }
-}
-
-fn list(args: &SourceArgs) -> ExitCode {
-    let store = match load(args) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    println!("{:<38} {:<20} END_CALL_REASON", "CALL_ID", "STATUS");
-    for f in store.fixtures() {
-        let status = f.status.as_ref().map_or("-", |s| s.as_str());
-        let reason = f.end_call_reason.as_ref().map_or("-", |s| s.as_str());
-        println!("{:<38} {:<20} {}", f.id, status, reason);
-    }
-    ExitCode::SUCCESS
 }

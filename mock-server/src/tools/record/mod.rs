@@ -16,173 +16,18 @@
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{Path as UrlPath, State};
-use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
-use http::{header, HeaderValue, StatusCode};
 use synthflow::client::RawResponse;
 use synthflow::contract::{check_call_body, CheckOptions, Violation, ViolationKind};
 
-use crate::redact::{RedactError, Redactor};
 use crate::store::is_well_formed;
+use crate::tools::redact::{RedactError, Redactor};
 
-/// The environment variable the token is read from.
-pub const API_KEY_VAR: &str = "SYNTHFLOW_API_KEY";
+mod proxy;
+mod upstream;
 
-/// The API token. Never printed.
-#[derive(Clone)]
-pub struct ApiKey(String);
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(<redacted>)")
-    }
-}
-
-impl ApiKey {
-    /// A token from a string (tests); empty is refused.
-    pub fn new(token: impl Into<String>) -> Result<Self, String> {
-        let t: String = token.into();
-        if t.trim().is_empty() {
-            return Err(format!("{API_KEY_VAR} is empty"));
-        }
-        Ok(ApiKey(t))
-    }
-
-    /// The token from `SYNTHFLOW_API_KEY`.
-    pub fn from_env() -> Result<Self, String> {
-        match std::env::var(API_KEY_VAR) {
-            Ok(t) => ApiKey::new(t),
-            Err(_) => Err(format!(
-                "{API_KEY_VAR} is not set: export the API key in the environment (it is never \
-                 taken from a flag)"
-            )),
-        }
-    }
-
-    /// The token itself, for the request header and for checking it was not written.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-/// The service being recorded from.
-#[derive(Debug, Clone)]
-pub struct Upstream {
-    client: synthflow::Client,
-    http: reqwest::Client,
-    base_url: String,
-    key: ApiKey,
-}
-
-impl Upstream {
-    /// An upstream at `base_url` (up to and including `/v2`).
-    pub fn new(base_url: &str, key: ApiKey, timeout: Duration) -> Result<Self, String> {
-        let client = synthflow::Client::builder()
-            .base_url(base_url)
-            .token(key.expose())
-            .timeout(timeout)
-            .build()
-            .map_err(|e| e.to_string())?;
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(Upstream {
-            base_url: client.base_url().to_owned(),
-            client,
-            http,
-            key,
-        })
-    }
-
-    /// The base URL.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// The token (to check nothing written holds it).
-    pub fn key(&self) -> &ApiKey {
-        &self.key
-    }
-
-    /// `GET /calls/{id}`, any status; `Err` only for a transport failure (no URL, no token in it).
-    pub async fn get_call(&self, id: &str) -> Result<RawResponse, String> {
-        self.client
-            .get_call_raw(id)
-            .await
-            .map_err(|e| e.to_string())
-    }
-
-    /// Every call id of an agent, paging through `GET /calls?model_id=..` (`limit` 100).
-    pub async fn list_call_ids(&self, model_id: &str) -> Result<Vec<String>, String> {
-        const LIMIT: u64 = 100;
-        let mut ids = Vec::new();
-        let mut offset = 0u64;
-        loop {
-            let mut url = reqwest::Url::parse(&format!("{}/calls", self.base_url))
-                .map_err(|e| format!("base URL: {e}"))?;
-            url.query_pairs_mut()
-                .append_pair("model_id", model_id)
-                .append_pair("limit", &LIMIT.to_string())
-                .append_pair("offset", &offset.to_string());
-            let resp = self
-                .http
-                .get(url)
-                .bearer_auth(self.key.expose())
-                .send()
-                .await
-                .map_err(|e| format!("list calls: {}", e.without_url()))?;
-            let status = resp.status().as_u16();
-            let body = resp
-                .bytes()
-                .await
-                .map_err(|e| format!("list calls: {}", e.without_url()))?;
-            if status != 200 {
-                return Err(format!(
-                    "list calls (offset {offset}): HTTP {status}: {}",
-                    String::from_utf8_lossy(&body)
-                        .chars()
-                        .take(200)
-                        .collect::<String>()
-                ));
-            }
-            let page: serde_json::Value = serde_json::from_slice(&body)
-                .map_err(|e| format!("list calls (offset {offset}): not JSON: {e}"))?;
-            let calls = page
-                .pointer("/response/calls")
-                .and_then(|c| c.as_array())
-                .cloned()
-                .unwrap_or_default();
-            let before = ids.len();
-            ids.extend(
-                calls
-                    .iter()
-                    .filter_map(|c| c.get("call_id").and_then(|i| i.as_str()))
-                    .map(str::to_owned),
-            );
-            let total = page
-                .pointer("/response/pagination/total_records")
-                .and_then(|t| t.as_u64());
-            offset += calls.len() as u64;
-            let done = calls.is_empty()
-                || ids.len() == before
-                || total.is_some_and(|t| offset >= t)
-                || (total.is_none() && (calls.len() as u64) < LIMIT);
-            if done {
-                break;
-            }
-        }
-        ids.dedup();
-        Ok(ids)
-    }
-}
-
+pub use proxy::{proxy_app, serve_proxy};
+pub use upstream::{ApiKey, ApiKeyError, Upstream, UpstreamError, API_KEY_VAR};
 /// How recorded bodies are written.
 #[derive(Debug, Clone)]
 pub struct RecordOptions {
@@ -278,7 +123,7 @@ pub enum RecordError {
     BadId(String),
     /// The upstream could not be reached.
     #[error("transport failure: {0}")]
-    Transport(String),
+    Transport(#[source] UpstreamError),
     /// The body breaks the contract; not written.
     #[error("refused, the body breaks the contract:\n{}", .0.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n"))]
     Refused(Vec<Violation>),
@@ -335,7 +180,7 @@ impl Recorder {
 
     /// Writes what the upstream answered for `id`.
     pub fn store(&self, id: &str, raw: &RawResponse) -> Result<Outcome, RecordError> {
-        let secret = self.upstream.key.expose();
+        let secret = self.upstream.key().expose();
         if raw.status != 200 {
             if !self.opts.record_errors {
                 return Ok(Outcome::UpstreamStatus { status: raw.status });
@@ -420,7 +265,7 @@ impl Recorder {
 }
 
 fn refuse_secret(body: &[u8], secret: &str) -> Result<(), RecordError> {
-    if crate::redact::contains(body, secret.as_bytes()) {
+    if crate::tools::redact::contains(body, secret.as_bytes()) {
         return Err(RecordError::Redact(RedactError::SecretSurvived));
     }
     Ok(())
@@ -462,76 +307,13 @@ impl fmt::Display for Summary {
     }
 }
 
-/// The recording proxy: `GET /v2/calls/{call_id}` is fetched from the upstream with the
-/// recorder's token (the client's own `Authorization` is ignored), recorded, and answered with the
-/// upstream's status and body. The header `x-synthflow-record` says what was done
-/// (`written`, `skipped`, `error-written`, `not-written`, `refused`). A transport failure is a 502.
-pub fn proxy_app(recorder: Arc<Recorder>) -> Router {
-    Router::new()
-        .route("/v2/calls/{call_id}", get(proxy_call))
-        .fallback(|| async {
-            json_error(
-                StatusCode::NOT_FOUND,
-                "the recording proxy serves GET /v2/calls/{call_id} only",
-            )
-        })
-        .with_state(recorder)
-}
-
-async fn proxy_call(State(rec): State<Arc<Recorder>>, UrlPath(id): UrlPath<String>) -> Response {
-    let (raw, result) = rec.record(&id).await;
-    let word = match &result {
-        Ok(o) => {
-            eprintln!("record: {id}: {o}");
-            o.word()
-        }
-        Err(e) => {
-            eprintln!("record: {id}: {e}");
-            "refused"
-        }
-    };
-    let Some(raw) = raw else {
-        let (status, what) = match result {
-            Err(RecordError::BadId(_)) => (StatusCode::BAD_REQUEST, "malformed call id".to_owned()),
-            Err(e) => (StatusCode::BAD_GATEWAY, format!("upstream: {e}")),
-            Ok(_) => (StatusCode::BAD_GATEWAY, "no answer".to_owned()),
-        };
-        let mut resp = json_error(status, &what);
-        resp.headers_mut().insert(
-            "x-synthflow-record",
-            HeaderValue::from_static("not-written"),
-        );
-        return resp;
-    };
-    let mut resp = Response::new(Body::from(raw.body.clone()));
-    *resp.status_mut() = StatusCode::from_u16(raw.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    let ct = raw
-        .headers
-        .get(header::CONTENT_TYPE)
-        .cloned()
-        .unwrap_or(HeaderValue::from_static("application/json"));
-    resp.headers_mut().insert(header::CONTENT_TYPE, ct);
-    resp.headers_mut()
-        .insert("x-synthflow-record", HeaderValue::from_static(word));
-    resp
-}
-
-fn json_error(status: StatusCode, description: &str) -> Response {
-    let body = serde_json::json!({"detail": {"status": "error", "description": description, "category": "proxy"}});
-    let mut resp = Response::new(Body::from(body.to_string()));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
 /// Reads an ids file: one id a line; blank lines and `#` comments skipped. A bad id is an error
 /// naming its line.
-pub fn read_ids_file(path: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+pub fn read_ids_file(path: &Path) -> Result<Vec<String>, IdsFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| IdsFileError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
     let mut ids = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let id = line.split('#').next().unwrap_or("").trim();
@@ -539,20 +321,44 @@ pub fn read_ids_file(path: &Path) -> Result<Vec<String>, String> {
             continue;
         }
         if !is_well_formed(id) {
-            return Err(format!(
-                "{}:{}: {id:?} is not a well-formed call id",
-                path.display(),
-                n + 1
-            ));
+            return Err(IdsFileError::BadId {
+                path: path.display().to_string(),
+                line: n + 1,
+                id: id.to_owned(),
+            });
         }
         ids.push(id.to_owned());
     }
     Ok(ids)
 }
 
-/// Writes a file atomically ([`crate::atomic_file`]), naming it in the error.
+/// Why an ids file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum IdsFileError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line is not a call id.
+    #[error("{path}:{line}: {id:?} is not a well-formed call id")]
+    BadId {
+        /// The file.
+        path: String,
+        /// The line, from 1.
+        line: usize,
+        /// What the line holds.
+        id: String,
+    },
+}
+
+/// Writes a file atomically ([`crate::tools::atomic_file`]), naming it in the error.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordError> {
-    crate::atomic_file::write_atomic(path, bytes).map_err(|source| RecordError::Io {
+    crate::tools::atomic_file::write_atomic(path, bytes).map_err(|source| RecordError::Io {
         path: path.display().to_string(),
         source,
     })

@@ -8,8 +8,9 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 use synthflow::contract::drift::{DriftAnalyzer, DriftReport};
-use synthflow_mock::record::{self, ApiKey, Upstream};
-use synthflow_mock::redact::Redactor;
+use synthflow_mock::tools::record::{self, ApiKey, Upstream};
+use synthflow_mock::tools::redact::Redactor;
+use synthflow_mock::tools::validate::collect_files;
 
 /// Report how real answers depart from the vendor's document and from recorded fixtures. Exit
 /// status: 0 no drift, 1 drift, 2 bad usage. The token (when the upstream is asked) is read from
@@ -88,8 +89,7 @@ fn analyse(args: &DriftArgs) -> Result<DriftReport, String> {
     let mut drift = DriftAnalyzer::new();
     for p in &args.paths {
         let mut files = Vec::new();
-        synthflow_mock::validate::collect_files(p, &mut files)
-            .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        collect_files(p, &mut files).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
         for f in files {
             if f.parent()
                 .and_then(Path::file_name)
@@ -102,7 +102,7 @@ fn analyse(args: &DriftArgs) -> Result<DriftReport, String> {
     }
     let mut ids = args.id.clone();
     if let Some(file) = &args.ids {
-        ids.extend(record::read_ids_file(file)?);
+        ids.extend(record::read_ids_file(file).map_err(|e| e.to_string())?);
     }
     let recorded_dir = args.against.as_ref().map(|d| {
         if d.join("calls").is_dir() {
@@ -114,7 +114,7 @@ fn analyse(args: &DriftArgs) -> Result<DriftReport, String> {
     if ids.is_empty() {
         if let Some(dir) = &recorded_dir {
             let mut files = Vec::new();
-            synthflow_mock::validate::collect_files(dir, &mut files)
+            collect_files(dir, &mut files)
                 .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
             ids.extend(
                 files
@@ -138,7 +138,7 @@ fn analyse(args: &DriftArgs) -> Result<DriftReport, String> {
         }
         return Ok(drift.finish());
     }
-    let key = ApiKey::from_env()?;
+    let key = ApiKey::from_env().map_err(|e| e.to_string())?;
     let secret = key.expose().to_owned();
     let upstream = Upstream::new(&args.upstream, key, Duration::from_secs(args.timeout))
         .map_err(|e| format!("--upstream: {e}"))?;

@@ -1,0 +1,57 @@
+//! The `synthflow-mock` command: parses flags and hands each subcommand to its own file. Everything
+//! else lives in the library so tests run the same code in-process; clap lives only here.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod drift;
+mod generate;
+mod list;
+mod record;
+mod serve;
+mod validate;
+
+/// An offline mock of Synthflow's `GET /v2/calls/{call_id}`. With no arguments it serves the
+/// fixtures embedded in the binary on 127.0.0.1:8080.
+#[derive(Parser, Debug)]
+#[command(
+    name = "synthflow-mock",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: serve::ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the fixtures (the default).
+    Serve(serve::ServeArgs),
+    /// Print the fixture ids with their status and end reason.
+    List(serve::SourceArgs),
+    /// Check fixture files or folders against the vendor's schema and the invariants.
+    Validate(validate::ValidateArgs),
+    /// Record fixtures from the live API (token from SYNTHFLOW_API_KEY), redacted by default.
+    Record(record::RecordArgs),
+    /// Report drift from the spec and from recorded fixtures; exits 1 on drift.
+    Drift(drift::DriftArgs),
+    /// Write realistic, self-consistent fixtures, reproducible from a seed.
+    Generate(generate::GenerateArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve::run(cli.serve),
+        Some(Command::Serve(args)) => serve::run(args),
+        Some(Command::List(args)) => list::run(&args),
+        Some(Command::Validate(args)) => validate::run(&args),
+        Some(Command::Record(args)) => record::run(args),
+        Some(Command::Drift(args)) => drift::run(args),
+        Some(Command::Generate(args)) => generate::run(&args),
+    }
+}
