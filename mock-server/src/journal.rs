@@ -7,12 +7,10 @@
 //! key or token are replaced whole. A request for an unknown call id carries the nearest known
 //! ids (Levenshtein), so a typo is found at once. Admin requests are not journaled.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-
 use http::HeaderMap;
 use serde::Serialize;
+
+use crate::ring::{Ring, Weigh};
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[redacted]";
@@ -42,61 +40,78 @@ pub struct Entry {
 #[derive(Debug, Clone)]
 pub struct Miss(pub Vec<String>);
 
-/// The ring.
+/// Bytes the journal may hold by default (see [`crate::ring`]).
+pub const DEFAULT_MAX_BYTES: usize = 16 * 1024 * 1024;
+
+impl Weigh for Entry {
+    fn weight(&self) -> usize {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 48)
+            .sum();
+        let nearest: usize = self.nearest_ids.iter().map(|i| i.len() + 24).sum();
+        std::mem::size_of::<Entry>()
+            + self.at.len()
+            + self.method.len()
+            + self.path.len()
+            + self.query.as_ref().map_or(0, String::len)
+            + self.fault.as_ref().map_or(0, String::len)
+            + headers
+            + nearest
+    }
+    fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+}
+
+/// The request journal: a [`Ring`] of [`Entry`], bounded in entries and bytes.
 #[derive(Debug)]
 pub struct Journal {
-    capacity: usize,
-    seq: AtomicU64,
-    entries: Mutex<VecDeque<Entry>>,
+    ring: Ring<Entry>,
 }
 
 impl Journal {
-    /// A journal of at most `capacity` entries (0 = off).
+    /// A journal of at most `capacity` entries (0 = off) and [`DEFAULT_MAX_BYTES`].
     pub fn new(capacity: usize) -> Journal {
+        Journal::with_bytes(capacity, DEFAULT_MAX_BYTES)
+    }
+
+    /// A journal of at most `capacity` entries and `max_bytes` bytes (either 0 = off).
+    pub fn with_bytes(capacity: usize, max_bytes: usize) -> Journal {
         Journal {
-            capacity,
-            seq: AtomicU64::new(0),
-            entries: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
+            ring: Ring::new(capacity, max_bytes),
         }
     }
 
     /// Records anything at all.
     pub fn is_on(&self) -> bool {
-        self.capacity > 0
+        self.ring.is_on()
     }
 
-    /// Its size.
+    /// Its size in entries.
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.ring.max_entries()
     }
 
     /// Adds an entry (its `seq` is set here), dropping the oldest when full.
-    pub fn push(&self, mut e: Entry) {
-        e.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut q = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        while q.len() >= self.capacity {
-            q.pop_front();
-        }
-        q.push_back(e);
+    pub fn push(&self, e: Entry) {
+        self.ring.push(e);
     }
 
     /// Every entry, oldest first.
     pub fn entries(&self) -> Vec<Entry> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .cloned()
-            .collect()
+        self.ring.entries()
     }
 
-    /// Empties the ring.
+    /// The ring itself (usage, paging).
+    pub fn ring(&self) -> &Ring<Entry> {
+        &self.ring
+    }
+
+    /// Empties the journal.
     pub fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
-        self.seq.store(0, Ordering::Relaxed);
+        self.ring.clear();
     }
 }
 

@@ -18,6 +18,7 @@
 //! - [`store`]: the fixtures, loaded and checked once, kept as the bytes to send (`store::list`: the
 //!   list endpoint's index over them); [`auth`]: the live service's two 401s;
 //! - [`behaviour`]: what the mock does beyond serving a fixture, on demand: faults, scenarios;
+//! - [`ring`]: a numbered ring bounded in entries and bytes, for every journal;
 //! - [`journal`]: the last requests, credentials redacted, and the nearest ids of a miss;
 //! - `state`: [`Config`] (fixed at start) and [`AppState`] (what changes while it runs);
 //! - [`http`]: the entry, the routes and the admin API;
@@ -37,6 +38,7 @@ pub mod journal;
 mod mock;
 pub mod mocks;
 pub mod reload;
+pub mod ring;
 pub mod server;
 mod state;
 pub mod store;
