@@ -27,6 +27,7 @@ pub mod client;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod model;
+pub mod violation;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientBuilder, ClientError, Region};

@@ -29,6 +29,20 @@
 //! The offline tools (generate, record, redact, validate, drift) live in `tools`, apart from the
 //! HTTP layers; the command line (`src/bin/synthflow-mock/`, one file per subcommand) is the only
 //! code that knows clap.
+//!
+//! # Features
+//!
+//! `default = ["cli"]`. A test that only runs the mock in process takes `default-features = false`
+//! and compiles the server alone (no clap, fake, rand, notify, tracing-subscriber, wiremock,
+//! reqwest or jsonschema):
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `cli` | the `synthflow-mock` binary (with `tools`, `watch`, `wiremock`) |
+//! | `tools` | `tools`: generate, record, redact, validate; the call factory |
+//! | `validate` | the vendor's JSON Schema checks on fixture folders, added calls and (at build time) the embedded set; without it a call is checked by decoding it with the typed model |
+//! | `watch` | `reload`: hot reload of a fixture folder |
+//! | `wiremock` | `mocks`: ready-made `wiremock::Mock`s |
 
 pub mod auth;
 pub mod behaviour;
@@ -36,12 +50,15 @@ pub mod error;
 pub mod http;
 pub mod journal;
 mod mock;
+#[cfg(feature = "wiremock")]
 pub mod mocks;
+#[cfg(feature = "watch")]
 pub mod reload;
 pub mod ring;
 pub mod server;
 mod state;
 pub mod store;
+#[cfg(feature = "tools")]
 pub mod tools;
 
 pub use auth::AuthPolicy;

@@ -12,10 +12,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use synthflow::contract::{
-    check_call_body, json_violation, CheckOptions, Violation, ViolationKind,
-};
+#[cfg(feature = "validate")]
+use synthflow::contract::{check_call_body, CheckOptions};
 use synthflow::model::{CallStatus, EndCallReason};
+use synthflow::violation::{json_violation, Violation, ViolationKind};
 
 use crate::error::{ErrorBodies, Template};
 
@@ -262,7 +262,9 @@ impl Store {
     }
 }
 
-/// Validates one call body; its file name (less `.json`) must be the call id it holds.
+/// Validates one call body; its file name (less `.json`) must be the call id it holds. With the
+/// `validate` feature: the full contract checks (schema, lossless decoding, invariants).
+#[cfg(feature = "validate")]
 pub fn check_fixture(
     name: &str,
     body: Bytes,
@@ -293,6 +295,40 @@ pub fn check_fixture(
     })
 }
 
+/// Checks one call body without the `validate` feature: it must decode into the typed model and
+/// hold one call whose id is the file name (less `.json`).
+#[cfg(not(feature = "validate"))]
+pub fn check_fixture(
+    name: &str,
+    body: Bytes,
+    source: &str,
+    _opts: LoadOptions,
+) -> Result<Fixture, BadFile> {
+    let fixture = decoded_fixture(name, body, source)?;
+    let envelope: synthflow::model::GetCallResponse =
+        serde_json::from_slice(&fixture.body).map_err(|e| bad(source, json_violation(&e)))?;
+    let found = envelope.call().and_then(|c| c.call_id.clone());
+    if found.as_deref() != Some(fixture.id.as_str()) {
+        return Err(bad(
+            source,
+            Violation {
+                kind: ViolationKind::Invariant,
+                pointer: "/response/calls/0/call_id".into(),
+                message: format!("expected the call id {:?} (the file name)", fixture.id),
+            },
+        ));
+    }
+    Ok(fixture)
+}
+
+#[cfg(not(feature = "validate"))]
+fn bad(source: &str, v: Violation) -> BadFile {
+    BadFile {
+        path: source.to_owned(),
+        problems: vec![v],
+    }
+}
+
 /// An embedded call body, already checked at build time (mock-server/build.rs): only decoded for
 /// the status and end reason that listings show.
 fn embedded_fixture(
@@ -301,6 +337,11 @@ fn embedded_fixture(
     source: &str,
     _opts: LoadOptions,
 ) -> Result<Fixture, BadFile> {
+    decoded_fixture(name, body, source)
+}
+
+/// A call body decoded with the typed model, for its id, status and end reason.
+fn decoded_fixture(name: &str, body: Bytes, source: &str) -> Result<Fixture, BadFile> {
     let envelope: synthflow::model::GetCallResponse =
         serde_json::from_slice(&body).map_err(|e| BadFile {
             path: source.to_owned(),
