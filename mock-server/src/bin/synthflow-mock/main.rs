@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod drift;
 mod generate;
+mod healthcheck;
 mod list;
 mod record;
 mod serve;
@@ -41,6 +42,9 @@ enum Command {
     Drift(drift::DriftArgs),
     /// Write realistic, self-consistent fixtures, reproducible from a seed.
     Generate(generate::GenerateArgs),
+    /// Exit 0 when the mock on 127.0.0.1:PORT answers GET /healthz with 200 (a container's
+    /// HEALTHCHECK: needs no shell or curl).
+    Healthcheck(healthcheck::HealthcheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,5 +57,6 @@ fn main() -> ExitCode {
         Some(Command::Record(args)) => record::run(args),
         Some(Command::Drift(args)) => drift::run(args),
         Some(Command::Generate(args)) => generate::run(&args),
+        Some(Command::Healthcheck(args)) => healthcheck::run(&args),
     }
 }
