@@ -66,7 +66,7 @@ pub use behaviour::faults::{BodyFault, Fault, GlobalFaults, RandomFaults};
 pub use behaviour::scenario::{Advance, Scenario, ScenarioFile};
 pub use error::{ApiError, Refusal};
 pub use journal::Entry as JournalEntry;
-pub use mock::{CallBuilder, Expectation, MockServer, MockServerBuilder, Times};
+pub use mock::{CallBuilder, Expectation, MockServer, MockServerBuilder, Times, VerificationError};
 pub use server::{serve_app, serve_app_with, ServeOptions};
 pub use state::{AdminAccess, AppState, Config, StoreGuard, UnknownIdStatus, UnknownValue};
 pub use store::{LoadOptions, Store, StoreError};

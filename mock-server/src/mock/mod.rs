@@ -38,7 +38,7 @@ mod call_builder;
 mod expect;
 
 pub use call_builder::CallBuilder;
-pub use expect::{Expectation, Times};
+pub use expect::{Expectation, Times, VerificationError};
 
 /// What keeps a fixture folder watched (nothing can, without the `watch` feature).
 #[cfg(feature = "watch")]
@@ -144,7 +144,7 @@ impl MockServer {
     }
 
     /// Checks every expectation; `Err` is the message [`MockServer::verify`] panics with.
-    pub fn check_expectations(&self) -> Result<(), String> {
+    pub fn check_expectations(&self) -> Result<(), VerificationError> {
         let expectations = self
             .expectations
             .lock()

@@ -12,6 +12,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use rayon::prelude::*;
 #[cfg(feature = "validate")]
 use synthflow::contract::{check_call_body, CheckOptions};
 use synthflow::model::{CallStatus, EndCallReason};
@@ -175,7 +176,7 @@ impl Store {
         let mut bad = Vec::new();
         let mut map: FxHashMap<String, Fixture> =
             FxHashMap::with_capacity_and_hasher(calls.len(), Default::default());
-        for result in parallel_map(calls, |(source, name, body)| {
+        for result in map_on_every_core(calls, |(source, name, body)| {
             check(&name, body, &source, opts)
         }) {
             match result {
@@ -397,35 +398,13 @@ fn load_error_bodies(
     })
 }
 
-/// `f` over `items` on every core, results in input order.
-fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().div_ceil(64).max(1));
-    if threads <= 1 {
+/// `f` over `items` on every core (rayon; results in input order); a small set (the embedded one)
+/// stays on the calling thread, so a mock that loads only that starts no thread pool.
+fn map_on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
+    if items.len() < 64 {
         return items.into_iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    let mut parts: Vec<Vec<T>> = Vec::with_capacity(threads);
-    let mut items = items.into_iter();
-    loop {
-        let part: Vec<T> = items.by_ref().take(chunk).collect();
-        if part.is_empty() {
-            break;
-        }
-        parts.push(part);
-    }
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| s.spawn(move || part.into_iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("fixture loader thread"))
-            .collect()
-    })
+    items.into_par_iter().map(f).collect()
 }
 
 fn read_json_files(dir: &Path) -> Result<Vec<(String, String, Bytes)>, StoreError> {
@@ -446,7 +425,7 @@ fn read_json_files(dir: &Path) -> Result<Vec<(String, String, Bytes)>, StoreErro
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     paths.sort();
-    parallel_map(paths, |p| {
+    map_on_every_core(paths, |p| {
         let bytes = std::fs::read(&p).map_err(|source| StoreError::Io {
             path: p.display().to_string(),
             source,
