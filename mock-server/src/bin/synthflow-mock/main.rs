@@ -11,6 +11,7 @@ mod list;
 mod record;
 mod serve;
 mod validate;
+mod webhook;
 
 /// An offline mock of Synthflow's `GET /v2/calls/{call_id}`. With no arguments it serves the
 /// fixtures embedded in the binary on 127.0.0.1:8080.
@@ -41,6 +42,8 @@ enum Command {
     Drift(drift::DriftArgs),
     /// Write realistic, self-consistent fixtures, reproducible from a seed.
     Generate(generate::GenerateArgs),
+    /// Post-call webhooks: `webhook send` fires one, signed, at a receiver under test.
+    Webhook(webhook::WebhookCmd),
 }
 
 fn main() -> ExitCode {
@@ -53,5 +56,6 @@ fn main() -> ExitCode {
         Some(Command::Record(args)) => record::run(args),
         Some(Command::Drift(args)) => drift::run(args),
         Some(Command::Generate(args)) => generate::run(&args),
+        Some(Command::Webhook(cmd)) => webhook::run(cmd),
     }
 }
