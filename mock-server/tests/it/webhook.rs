@@ -488,3 +488,123 @@ async fn webhook_send_against_a_rust_receiver() {
     let nobody = send("http://127.0.0.1:9/hook", SECRET, &["--call-id", ID]);
     assert_eq!(nobody.status.code(), Some(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_signs_with_its_flags_keeps_secrets_out_of_logs_and_reports_at_shutdown() {
+    use std::io::BufRead;
+    let rcv = receiver(vec![]).await;
+    let (silent, _task) = silent_receiver().await;
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = std::process::Command::new(BIN)
+        .args([
+            "--port",
+            "0",
+            "--admin",
+            "loopback",
+            "--webhook-url",
+            &rcv.url,
+        ])
+        .args([
+            "--webhook-timeout-ms",
+            "60000",
+            "--webhook-shutdown-grace",
+            "1",
+        ])
+        .env("SYNTHFLOW_MOCK_WEBHOOK_SECRET", SECRET)
+        .env("RUST_LOG", "debug")
+        .env_remove("SYNTHFLOW_MOCK_FIXTURES")
+        .stdout(std::process::Stdio::piped())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let root = line[line.find("http://").unwrap()..]
+        .split("/v2/")
+        .next()
+        .unwrap()
+        .to_owned();
+    let http = reqwest::Client::new();
+    let send = format!("{root}/__admin/webhooks/{ID}/send");
+    assert_eq!(http.post(&send).send().await.unwrap().status(), 200);
+    let got = rcv.wait_for(1).await;
+    let sig = signature(&got[0]);
+    assert!(verify_signature(SECRET, ID, &sig));
+    // One that cannot finish: the silent receiver holds it past the shutdown grace.
+    let r = http
+        .post(&send)
+        .body(format!(r#"{{"url":"{silent}"}}"#))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let admin = http
+        .get(format!("{root}/__admin/webhooks"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+    let stderr = std::fs::read_to_string(log.path()).unwrap();
+    assert!(
+        stderr.contains("not delivered at shutdown") && stderr.contains(ID),
+        "{stderr}"
+    );
+    assert!(stderr.contains("webhook delivered"), "{stderr}");
+    for text in [&stderr, &admin] {
+        assert!(!text.contains(SECRET), "secret leaked: {text}");
+        assert!(!text.contains(&sig), "signature leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_secret_webhooks_go_unsigned() {
+    let mock = mock(WebhookConfig {
+        secret: None,
+        default_url: None,
+        ..config()
+    })
+    .await;
+    let rcv = receiver(vec![]).await;
+    let hooks = mock.webhooks();
+    assert!(matches!(
+        hooks.post_call(None, &body_of(&mock, ID)),
+        Err(PostError::NoUrl)
+    ));
+    hooks
+        .post_call(Some(&rcv.url), &body_of(&mock, ID))
+        .unwrap();
+    let got = rcv.wait_for(1).await;
+    assert!(got[0].headers.get("synthflow-signature").is_none());
+    assert!(hooks.wait_idle(Duration::from_secs(5)).await);
+    assert!(!mock.webhook_deliveries()[0].signed);
+}
+
+#[tokio::test]
+async fn the_signature_header_name_is_configurable() {
+    let mock = mock(WebhookConfig {
+        signature_header: http::HeaderName::from_static("x-custom-signature"),
+        ..config()
+    })
+    .await;
+    let rcv = receiver(vec![]).await;
+    mock.webhooks()
+        .post_call(Some(&rcv.url), &body_of(&mock, ID))
+        .unwrap();
+    let got = rcv.wait_for(1).await;
+    let sig = got[0].headers["x-custom-signature"].to_str().unwrap();
+    assert!(verify_signature(SECRET, ID, sig));
+    assert!(got[0].headers.get("synthflow-signature").is_none());
+}
