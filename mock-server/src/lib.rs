@@ -20,6 +20,8 @@
 //! - [`behaviour`]: what the mock does beyond serving a fixture, on demand: faults, scenarios;
 //! - [`ring`]: a numbered ring bounded in entries and bytes, for every journal;
 //! - [`journal`]: the last requests, credentials redacted, and the nearest ids of a miss;
+//! - [`webhook`]: the post-call webhook sender (queue, dispatcher task, retries, delivery journal,
+//!   receiver faults), on its own HTTP client;
 //! - `state`: [`Config`] (fixed at start) and [`AppState`] (what changes while it runs);
 //! - [`http`]: the entry, the routes and the admin API;
 //! - [`server`]: the accept loop on a socket; [`reload`]: hot reload of a fixture folder;
@@ -60,6 +62,7 @@ mod state;
 pub mod store;
 #[cfg(feature = "tools")]
 pub mod tools;
+pub mod webhook;
 
 pub use auth::AuthPolicy;
 pub use behaviour::faults::{BodyFault, Fault, GlobalFaults, RandomFaults};
@@ -70,6 +73,10 @@ pub use mock::{CallBuilder, Expectation, MockServer, MockServerBuilder, Times, V
 pub use server::{serve_app, serve_app_with, ServeOptions};
 pub use state::{AdminAccess, AppState, Config, StoreGuard, UnknownIdStatus, UnknownValue};
 pub use store::{LoadOptions, Store, StoreError};
+pub use webhook::{
+    BadBody, Delivery, PostError, ReceiverFaults, Secret, ShutdownReport, WebhookConfig,
+    WebhookStats, Webhooks,
+};
 
 /// The whole mock as an in-process service over `state`: [`http::Entry`], the one entry `main`
 /// serves. Drive it with `tower::ServiceExt::oneshot`.

@@ -2,7 +2,7 @@
 //!
 //! [`Config`] says how the mock behaves (fixed at start); [`AppState`] holds what changes while it
 //! runs: the fixture set (swapped whole, so a reader never sees half a change), the global faults,
-//! the per-call scenarios and the journal. Every layer above (the HTTP entry, the admin API, hot
+//! the per-call scenarios, the journal and the webhook sender. Every layer above (the HTTP entry, the admin API, hot
 //! reload, the in-process [`crate::MockServer`]) reads and changes the mock through it; nothing here
 //! knows about routes or HTTP answers.
 
@@ -21,6 +21,7 @@ use crate::behaviour::scenario::{Active, Scenario, ScenarioError};
 use crate::journal::Journal;
 use crate::store::list::{ListIndex, ListQuery};
 use crate::store::{LoadOptions, Store};
+use crate::webhook::{WebhookConfig, Webhooks};
 
 /// What the mock answers for a well-formed call id it has no fixture for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -132,6 +133,8 @@ pub struct Config {
     pub faults: GlobalFaults,
     /// How fixtures added at run time (admin API, hot reload) are checked.
     pub load: LoadOptions,
+    /// How post-call webhooks are sent (default URL, secret, retry policy, queue).
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for Config {
@@ -144,6 +147,7 @@ impl Default for Config {
             journal_size: 0,
             faults: GlobalFaults::default(),
             load: LoadOptions::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -171,6 +175,7 @@ struct Inner {
     /// Any scenario or global fault set: the hot path checks this one flag.
     dynamic: AtomicBool,
     journal: Journal,
+    webhooks: Webhooks,
     /// Serialises store writers (admin API, hot reload) so no update is lost.
     writer: Mutex<()>,
 }
@@ -196,6 +201,7 @@ impl AppState {
                     list: OnceLock::new(),
                 }),
                 journal: Journal::new(config.journal_size),
+                webhooks: Webhooks::new(config.webhooks.clone()),
                 config,
                 faults: ArcSwap::from_pointee(faults),
                 scenarios: RwLock::new(HashMap::new()),
@@ -220,6 +226,11 @@ impl AppState {
     /// The request journal.
     pub fn journal(&self) -> &Journal {
         &self.inner.journal
+    }
+
+    /// The post-call webhook sender: its queue, delivery journal and receiver faults.
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.inner.webhooks
     }
 
     /// The list index of the fixture set in use, derived on first use.

@@ -17,6 +17,7 @@
 //! | `GET /__admin/requests` | | the journal, oldest first |
 //! | `DELETE /__admin/requests` | | empties it |
 //! | `POST /__admin/reset` | | empties the journal, restarts every scenario and the random sequence |
+//! | `/__admin/webhooks...` | | the webhook sender: see `admin_webhooks` |
 
 use std::net::SocketAddr;
 
@@ -53,6 +54,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/__admin/requests", get(requests).delete(clear_requests))
         .route("/__admin/reset", post(reset))
+        .merge(super::admin_webhooks::routes())
         .layer(middleware::from_fn_with_state(state, access))
 }
 

@@ -33,6 +33,7 @@ use crate::journal::Entry;
 use crate::server::serve_app;
 use crate::state::{AdminAccess, AppState, Config};
 use crate::store::{check_fixture, Store, StoreError};
+use crate::webhook::{Delivery, ReceiverFaults, WebhookConfig, Webhooks};
 
 mod call_builder;
 mod expect;
@@ -206,6 +207,21 @@ impl MockServer {
         self.state.journal().entries()
     }
 
+    /// The post-call webhook sender (queue, stats, shutdown, `post_call`).
+    pub fn webhooks(&self) -> &Webhooks {
+        self.state.webhooks()
+    }
+
+    /// Every webhook delivery attempt so far, oldest first (no secret, no signature).
+    pub fn webhook_deliveries(&self) -> Vec<Delivery> {
+        self.state.webhooks().deliveries()
+    }
+
+    /// Replaces the webhook receiver faults (late, twice, out of order, bad signature, bad body).
+    pub fn set_webhook_faults(&self, faults: ReceiverFaults) {
+        self.state.webhooks().set_faults(faults);
+    }
+
     /// Empties the journal, forgets every expectation and restarts every scenario (as
     /// wiremock-rs' `reset`).
     pub fn reset(&self) {
@@ -302,6 +318,12 @@ impl MockServerBuilder {
     /// Faults on every request.
     pub fn faults(mut self, faults: GlobalFaults) -> Self {
         self.config.faults = faults;
+        self
+    }
+
+    /// How post-call webhooks are sent (default URL, secret, retry policy).
+    pub fn webhooks(mut self, config: WebhookConfig) -> Self {
+        self.config.webhooks = config;
         self
     }
 

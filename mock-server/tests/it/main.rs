@@ -22,3 +22,4 @@ mod record;
 mod reload;
 mod scenarios;
 mod shutdown;
+mod webhook;

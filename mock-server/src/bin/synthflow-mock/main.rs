@@ -12,6 +12,7 @@ mod list;
 mod record;
 mod serve;
 mod validate;
+mod webhook;
 
 /// An offline mock of Synthflow's `GET /v2/calls/{call_id}`. With no arguments it serves the
 /// fixtures embedded in the binary on 127.0.0.1:8080.
@@ -45,6 +46,8 @@ enum Command {
     /// Exit 0 when the mock on 127.0.0.1:PORT answers GET /healthz with 200 (a container's
     /// HEALTHCHECK: needs no shell or curl).
     Healthcheck(healthcheck::HealthcheckArgs),
+    /// Post-call webhooks: `webhook send` fires one, signed, at a receiver under test.
+    Webhook(webhook::WebhookCmd),
 }
 
 fn main() -> ExitCode {
@@ -58,5 +61,6 @@ fn main() -> ExitCode {
         Some(Command::Drift(args)) => drift::run(args),
         Some(Command::Generate(args)) => generate::run(&args),
         Some(Command::Healthcheck(args)) => healthcheck::run(&args),
+        Some(Command::Webhook(cmd)) => webhook::run(cmd),
     }
 }
