@@ -2,7 +2,7 @@
 //!
 //! [`Config`] says how the mock behaves (fixed at start); [`AppState`] holds what changes while it
 //! runs: the fixture set (swapped whole, so a reader never sees half a change), the global faults,
-//! the per-call scenarios and the journal. Every layer above (the HTTP entry, the admin API, hot
+//! the per-call scenarios, the journal, the made calls (bounded) and the hooks run when one ends. Every layer above (the HTTP entry, the admin API, hot
 //! reload, the in-process [`crate::MockServer`]) reads and changes the mock through it; nothing here
 //! knows about routes or HTTP answers.
 
@@ -17,10 +17,11 @@ use bytes::Bytes;
 
 use crate::auth::AuthPolicy;
 use crate::behaviour::faults::{Fault, GlobalFaults};
+use crate::behaviour::made_calls::{FinalCall, MadeCallConfig, MadeLog};
 use crate::behaviour::scenario::{Active, Scenario, ScenarioError};
 use crate::journal::Journal;
 use crate::store::list::{ListIndex, ListQuery};
-use crate::store::{LoadOptions, Store};
+use crate::store::{Fixture, LoadOptions, Store};
 
 /// What the mock answers for a well-formed call id it has no fixture for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -132,6 +133,8 @@ pub struct Config {
     pub faults: GlobalFaults,
     /// How fixtures added at run time (admin API, hot reload) are checked.
     pub load: LoadOptions,
+    /// Calls made through `POST /v2/calls`: lifecycle duration, bound, outcome rules.
+    pub made_calls: MadeCallConfig,
 }
 
 impl Default for Config {
@@ -144,6 +147,7 @@ impl Default for Config {
             journal_size: 0,
             faults: GlobalFaults::default(),
             load: LoadOptions::default(),
+            made_calls: MadeCallConfig::default(),
         }
     }
 }
@@ -173,6 +177,23 @@ struct Inner {
     journal: Journal,
     /// Serialises store writers (admin API, hot reload) so no update is lost.
     writer: Mutex<()>,
+    /// The made calls kept, oldest first (bounded).
+    made: Mutex<MadeLog>,
+    /// What runs when a made call reaches its final state.
+    final_hooks: FinalHooks,
+}
+
+type FinalHook = Arc<dyn Fn(&FinalCall) + Send + Sync>;
+
+/// The callbacks of [`AppState::on_call_final`].
+#[derive(Default)]
+struct FinalHooks(RwLock<Vec<FinalHook>>);
+
+impl fmt::Debug for FinalHooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.read().map_or(0, |h| h.len());
+        write!(f, "FinalHooks({n})")
+    }
 }
 
 /// The fixture store in use, held for as long as this guard lives.
@@ -189,6 +210,7 @@ impl AppState {
     /// State over a fixture store.
     pub fn new(store: Store, config: Config) -> Self {
         let faults = config.faults.clone();
+        let made_cap = config.made_calls.max_calls;
         let state = AppState {
             inner: Arc::new(Inner {
                 snapshot: ArcSwap::from_pointee(Snapshot {
@@ -201,6 +223,8 @@ impl AppState {
                 scenarios: RwLock::new(HashMap::new()),
                 dynamic: AtomicBool::new(false),
                 writer: Mutex::new(()),
+                made: Mutex::new(MadeLog::new(made_cap)),
+                final_hooks: FinalHooks::default(),
             }),
         };
         state.refresh_dynamic();
@@ -259,11 +283,18 @@ impl AppState {
                     tracing::warn!(call_id = %id, "scenario dropped: its call is gone");
                     continue;
                 };
-                // An unchanged call keeps its scenario and every client's progress.
-                if previous
-                    .store
-                    .get(&id)
-                    .is_some_and(|f| f.body == fixture.body)
+                // An unchanged call keeps its scenario and every client's progress, and so does
+                // a scenario derived from this very body (a made call, stored with its scenario).
+                let derived_from_it = active
+                    .steps
+                    .as_ref()
+                    .and_then(|s| s.bodies.last())
+                    .is_some_and(|b| *b == fixture.body);
+                if derived_from_it
+                    || previous
+                        .store
+                        .get(&id)
+                        .is_some_and(|f| f.body == fixture.body)
                 {
                     sc.insert(id, active);
                     continue;
@@ -300,6 +331,78 @@ impl AppState {
             .insert(id.to_owned(), Arc::new(active));
         self.refresh_dynamic();
         Ok(())
+    }
+
+    /// Stores a made call with the scenario that plays it, in one swap (no request sees the
+    /// call without its lifecycle), and evicts the oldest made calls beyond
+    /// [`MadeCallConfig::max_calls`]. The evicted ids are returned.
+    pub fn add_made_call(
+        &self,
+        fixture: Fixture,
+        scenario: Scenario,
+    ) -> Result<Vec<String>, ScenarioError> {
+        let active = Arc::new(Active::new(scenario, &fixture)?);
+        let _w = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let id = fixture.id.clone();
+        let evicted = self
+            .inner
+            .made
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(id.clone());
+        let mut store = self.inner.snapshot.load().store.clone();
+        for old in &evicted {
+            store.remove(old);
+        }
+        store.insert(fixture);
+        {
+            let mut sc = self
+                .inner
+                .scenarios
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            for old in &evicted {
+                sc.remove(old);
+            }
+            sc.insert(id, active);
+        }
+        self.swap_locked(store);
+        Ok(evicted)
+    }
+
+    /// How many made calls are kept.
+    pub fn made_calls(&self) -> usize {
+        self.inner
+            .made
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    /// Registers `f` to run each time a made call reaches its final state (once per call, on the
+    /// runtime's timer task, after `GET` serves the final body). Hooks must not block: hand the
+    /// work to a task or a queue (the post-call webhook sender does).
+    pub fn on_call_final(&self, f: impl Fn(&FinalCall) + Send + Sync + 'static) {
+        self.inner
+            .final_hooks
+            .0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(f));
+    }
+
+    /// Runs every hook of [`AppState::on_call_final`] on `c`, in registration order.
+    pub(crate) fn call_final(&self, c: &FinalCall) {
+        let hooks = self
+            .inner
+            .final_hooks
+            .0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for h in hooks {
+            h(c);
+        }
     }
 
     /// Removes the scenario of a call id; true if there was one.
