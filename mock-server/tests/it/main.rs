@@ -16,6 +16,7 @@ mod generate;
 mod http;
 mod layout;
 mod list;
+mod make_call;
 mod mocks;
 mod props;
 mod record;
