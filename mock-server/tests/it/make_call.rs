@@ -452,3 +452,52 @@ async fn a_bad_made_call_prefer_key_is_a_400() {
     .await;
     assert_refused(resp, 400, "outcome").await;
 }
+
+#[tokio::test]
+async fn the_binary_takes_outcome_rules_and_the_call_duration_from_flags() {
+    let server = support::start_in(
+        &[
+            "--port",
+            "0",
+            "--outcome-rule",
+            "ends-with:9=failed",
+            "--call-duration-ms",
+            "100",
+            "--max-made-calls",
+            "5",
+        ],
+        std::path::Path::new("."),
+    );
+    let base = server.1.clone();
+    let client = reqwest::Client::new();
+    let made: Value = client
+        .post(format!("{base}/calls"))
+        .bearer_auth("x")
+        .json(&body("+15555550109"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = made["response"]["call_id"].as_str().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let v: Value = client
+        .get(format!("{base}/calls/{id}"))
+        .bearer_auth("x")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["response"]["calls"][0]["status"], "failed", "{v}");
+
+    let out = support::run(&["--port", "0", "--outcome-rule", "ends-with:9=exploded"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("--outcome-rule") && err.contains("exploded"),
+        "{err}"
+    );
+}
