@@ -6,8 +6,8 @@
 //! 429 is the live answer to the call-rate limit, and no call is made); the content type
 //! (`application/json`); the body, refused with 413 past
 //! [`MAX_BODY_BYTES`](crate::behaviour::made_calls::MAX_BODY_BYTES) without being read whole; the
-//! fields (400 naming the field). A timer task per call then runs the `on_call_final` hooks once the
-//! final body is served.
+//! fields (400 naming the field). The call is then stored with its lifecycle, and its timer
+//! ([`made_calls::start_final_timer`]) runs the `on_call_final` hooks once the final body is served.
 
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
@@ -16,9 +16,7 @@ use http::header;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::behaviour::faults;
-use crate::behaviour::made_calls::{
-    self, FinalCall, Made, MakeCallRequest, PerCall, MAX_BODY_BYTES,
-};
+use crate::behaviour::made_calls::{self, Made, MakeCallRequest, PerCall, MAX_BODY_BYTES};
 use crate::error::{ApiError, Refusal};
 use crate::state::AppState;
 
@@ -129,34 +127,29 @@ fn answer_body(id: &str, eta: u64) -> Bytes {
 /// Stores the call with its lifecycle and starts the timer that runs the final hooks once, when
 /// `GET` serves the final body (not at all if the call was evicted or replaced by then).
 fn store_and_time(state: &AppState, made: Made) -> Result<(), Refusal> {
-    let id = made.fixture.id.clone();
-    let body = made.fixture.body.clone();
     state
-        .add_made_call(made.fixture, made.scenario)
+        .add_made_call(made.fixture.clone(), made.scenario.clone())
         .map_err(|e| {
             tracing::error!(target: "synthflow_mock::made_calls", error = %e, "cannot store call");
             Refusal::from(ApiError::Internal)
         })?;
     tracing::info!(
         target: "synthflow_mock::made_calls",
-        call_id = %id,
+        call_id = %made.fixture.id,
         outcome = %made.outcome,
         final_after_ms = made.final_after.as_millis() as u64,
         "call made"
     );
-    let state = state.clone();
-    let webhook_url = made.webhook_url;
-    let after = made.final_after;
-    tokio::spawn(async move {
-        tokio::time::sleep(after).await;
-        let current = state.store().get(&id).map(|f| f.body.clone());
-        if current.as_ref() == Some(&body) {
-            state.call_final(&FinalCall {
-                call_id: id,
-                webhook_url,
-                body,
-            });
-        }
-    });
+    let (current, fire) = (state.clone(), state.clone());
+    made_calls::start_final_timer(
+        &made,
+        move |c| {
+            current
+                .store()
+                .get(&c.call_id)
+                .is_some_and(|f| f.body == c.body)
+        },
+        move |c| fire.call_final(&c),
+    );
     Ok(())
 }

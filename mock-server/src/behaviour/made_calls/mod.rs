@@ -14,9 +14,10 @@
 //! - at most [`MadeCallConfig::max_calls`] made calls are kept ([`MadeLog`]), oldest evicted first;
 //!   state is per process and in memory (nothing is written to disk).
 //!
-//! This module is data and decisions only (no state, no HTTP): the `POST` handler
-//! (`http::make_call`) asks it for the record and scenario, and `AppState` stores them and fires
-//! the [`FinalCall`] hooks. It is the only code on the request path that uses the fixture factory.
+//! This module holds no state and knows no HTTP: the `POST` handler (`http::make_call`) asks it
+//! for the record and scenario, `AppState` stores them, and [`start_final_timer`] runs the
+//! `AppState::on_call_final` hooks when the call is final. It is the only code on the request path
+//! that uses the fixture factory.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -157,6 +158,28 @@ pub fn make(
         eta_secs: step_ms.div_ceil(1000).max(1),
         webhook_url: req.external_webhook_url.clone(),
     })
+}
+
+/// Starts the timer of a made call: after `made`'s `final_after`, if `still_current` says the
+/// call is still the one made (not evicted or replaced), `fire` gets its [`FinalCall`]. One tokio
+/// task per call; needs a runtime (the request handler's).
+pub fn start_final_timer(
+    made: &Made,
+    still_current: impl FnOnce(&FinalCall) -> bool + Send + 'static,
+    fire: impl FnOnce(FinalCall) + Send + 'static,
+) {
+    let call = FinalCall {
+        call_id: made.fixture.id.clone(),
+        webhook_url: made.webhook_url.clone(),
+        body: made.fixture.body.clone(),
+    };
+    let after = made.final_after;
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        if still_current(&call) {
+            fire(call);
+        }
+    });
 }
 
 /// The made calls kept, oldest first, at most `cap`.
