@@ -50,6 +50,9 @@ pub enum ApiError {
     /// reason goes in `detail.description` (see [`ApiError::with_description`]).
     #[error("bad request parameters")]
     BadQuery,
+    /// A request body over the limit (`POST /v2/calls`), refused before it is read whole: 413.
+    #[error("payload too large")]
+    PayloadTooLarge,
 }
 
 /// A description that replaces the stored one in the body of a refusal: attached to the response
@@ -74,6 +77,7 @@ impl ApiError {
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadQuery => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -167,11 +171,14 @@ pub struct ErrorBodies {
     pub unavailable: Template,
     /// `400-query.json`: bad query parameters (its description is replaced by the reason).
     pub bad_query: Template,
+    /// `413.json`: a request body over the limit (the vendor publishes none: the live envelope is
+    /// assumed).
+    pub payload_too_large: Template,
 }
 
 impl ErrorBodies {
     /// The file name of each body, as `fixtures/errors/` holds them.
-    pub const FILES: [&'static str; 11] = [
+    pub const FILES: [&'static str; 12] = [
         "400.json",
         "404.json",
         "401-missing.json",
@@ -183,6 +190,7 @@ impl ErrorBodies {
         "500.json",
         "503.json",
         "400-query.json",
+        "413.json",
     ];
 
     fn template(&self, err: ApiError) -> &Template {
@@ -200,6 +208,7 @@ impl ErrorBodies {
             ApiError::Internal => &self.internal,
             ApiError::Unavailable => &self.unavailable,
             ApiError::BadQuery => &self.bad_query,
+            ApiError::PayloadTooLarge => &self.payload_too_large,
         }
     }
 }

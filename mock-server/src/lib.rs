@@ -1,5 +1,6 @@
 //! `synthflow-mock`: an offline stand-in for Synthflow's call API (`GET /v2/calls/{call_id}`, the
-//! list endpoint), on fixtures embedded in the binary.
+//! list endpoint, `POST /v2/calls` to make a call that plays out by the clock), on fixtures
+//! embedded in the binary. Made calls are kept per process, in memory only (bounded).
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
@@ -17,7 +18,9 @@
 //!   written, from the live service's error bodies;
 //! - [`store`]: the fixtures, loaded and checked once, kept as the bytes to send (`store::list`: the
 //!   list endpoint's index over them); [`auth`]: the live service's two 401s;
-//! - [`behaviour`]: what the mock does beyond serving a fixture, on demand: faults, scenarios;
+//! - [`behaviour`]: what the mock does beyond serving a fixture, on demand: faults, scenarios, and
+//!   made calls (`behaviour::made_calls`: the record of a `POST /v2/calls` from the fixture factory
+//!   in [`tools`], its outcome and lifecycle);
 //! - [`ring`]: a numbered ring bounded in entries and bytes, for every journal;
 //! - [`journal`]: the last requests, credentials redacted, and the nearest ids of a miss;
 //! - [`webhook`]: the post-call webhook sender (queue, dispatcher task, retries, delivery journal,
@@ -41,7 +44,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `cli` | the `synthflow-mock` binary (with `tools`, `watch`, `wiremock`) |
-//! | `tools` | `tools`: generate, record, redact, validate; the call factory |
+//! | `tools` | `tools`: generate, record, redact, validate; the call factory behind `POST /v2/calls` (without it that route answers 500 and logs why) |
 //! | `validate` | the vendor's JSON Schema checks on fixture folders, added calls and (at build time) the embedded set; without it a call is checked by decoding it with the typed model |
 //! | `watch` | `reload`: hot reload of a fixture folder |
 //! | `wiremock` | `mocks`: ready-made `wiremock::Mock`s |
@@ -66,6 +69,7 @@ pub mod webhook;
 
 pub use auth::AuthPolicy;
 pub use behaviour::faults::{BodyFault, Fault, GlobalFaults, RandomFaults};
+pub use behaviour::made_calls::{FinalCall, MadeCallConfig, Outcome, OutcomeRule};
 pub use behaviour::scenario::{Advance, Scenario, ScenarioFile};
 pub use error::{ApiError, Refusal};
 pub use journal::Entry as JournalEntry;

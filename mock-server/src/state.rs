@@ -2,7 +2,8 @@
 //!
 //! [`Config`] says how the mock behaves (fixed at start); [`AppState`] holds what changes while it
 //! runs: the fixture set (swapped whole, so a reader never sees half a change), the global faults,
-//! the per-call scenarios, the journal and the webhook sender. Every layer above (the HTTP entry, the admin API, hot
+//! the per-call scenarios, the journal, the made calls (bounded), the hooks run when one ends
+//! and the webhook sender. Every layer above (the HTTP entry, the admin API, hot
 //! reload, the in-process [`crate::MockServer`]) reads and changes the mock through it; nothing here
 //! knows about routes or HTTP answers.
 
@@ -17,10 +18,11 @@ use bytes::Bytes;
 
 use crate::auth::AuthPolicy;
 use crate::behaviour::faults::{Fault, GlobalFaults};
+use crate::behaviour::made_calls::{FinalCall, MadeCallConfig, MadeLog};
 use crate::behaviour::scenario::{Active, Scenario, ScenarioError};
 use crate::journal::Journal;
 use crate::store::list::{ListIndex, ListQuery};
-use crate::store::{LoadOptions, Store};
+use crate::store::{Fixture, LoadOptions, Store};
 use crate::webhook::{WebhookConfig, Webhooks};
 
 /// What the mock answers for a well-formed call id it has no fixture for.
@@ -135,6 +137,8 @@ pub struct Config {
     pub load: LoadOptions,
     /// How post-call webhooks are sent (default URL, secret, retry policy, queue).
     pub webhooks: WebhookConfig,
+    /// Calls made through `POST /v2/calls`: lifecycle duration, bound, outcome rules.
+    pub made_calls: MadeCallConfig,
 }
 
 impl Default for Config {
@@ -148,6 +152,7 @@ impl Default for Config {
             faults: GlobalFaults::default(),
             load: LoadOptions::default(),
             webhooks: WebhookConfig::default(),
+            made_calls: MadeCallConfig::default(),
         }
     }
 }
@@ -178,6 +183,23 @@ struct Inner {
     webhooks: Webhooks,
     /// Serialises store writers (admin API, hot reload) so no update is lost.
     writer: Mutex<()>,
+    /// The made calls kept, oldest first (bounded).
+    made: Mutex<MadeLog>,
+    /// What runs when a made call reaches its final state.
+    final_hooks: FinalHooks,
+}
+
+type FinalHook = Arc<dyn Fn(&FinalCall) + Send + Sync>;
+
+/// The callbacks of [`AppState::on_call_final`].
+#[derive(Default)]
+struct FinalHooks(RwLock<Vec<FinalHook>>);
+
+impl fmt::Debug for FinalHooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.read().map_or(0, |h| h.len());
+        write!(f, "FinalHooks({n})")
+    }
 }
 
 /// The fixture store in use, held for as long as this guard lives.
@@ -194,6 +216,7 @@ impl AppState {
     /// State over a fixture store.
     pub fn new(store: Store, config: Config) -> Self {
         let faults = config.faults.clone();
+        let made_cap = config.made_calls.max_calls;
         let state = AppState {
             inner: Arc::new(Inner {
                 snapshot: ArcSwap::from_pointee(Snapshot {
@@ -207,6 +230,8 @@ impl AppState {
                 scenarios: RwLock::new(HashMap::new()),
                 dynamic: AtomicBool::new(false),
                 writer: Mutex::new(()),
+                made: Mutex::new(MadeLog::new(made_cap)),
+                final_hooks: FinalHooks::default(),
             }),
         };
         state.refresh_dynamic();
@@ -270,11 +295,12 @@ impl AppState {
                     tracing::warn!(call_id = %id, "scenario dropped: its call is gone");
                     continue;
                 };
-                // An unchanged call keeps its scenario and every client's progress.
+                // An unchanged call keeps its scenario and every client's progress (the same
+                // `Bytes` is told at once, without comparing the bodies: many made calls).
                 if previous
                     .store
                     .get(&id)
-                    .is_some_and(|f| f.body == fixture.body)
+                    .is_some_and(|f| same_bytes(&f.body, &fixture.body))
                 {
                     sc.insert(id, active);
                     continue;
@@ -311,6 +337,91 @@ impl AppState {
             .insert(id.to_owned(), Arc::new(active));
         self.refresh_dynamic();
         Ok(())
+    }
+
+    /// Stores a made call with the scenario that plays it, in one swap (no request sees the
+    /// call without its lifecycle), and evicts the oldest made calls beyond
+    /// [`MadeCallConfig::max_calls`]. The evicted ids are returned.
+    pub fn add_made_call(
+        &self,
+        fixture: Fixture,
+        scenario: Scenario,
+    ) -> Result<Vec<String>, ScenarioError> {
+        let active = Arc::new(Active::new(scenario, &fixture)?);
+        let _w = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let id = fixture.id.clone();
+        let evicted = self
+            .inner
+            .made
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(id.clone());
+        let mut store = self.inner.snapshot.load().store.clone();
+        for old in &evicted {
+            store.remove(old);
+        }
+        store.insert(fixture);
+        {
+            let mut sc = self
+                .inner
+                .scenarios
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            for old in &evicted {
+                sc.remove(old);
+            }
+            sc.insert(id, active);
+        }
+        // No other call changed, so no other scenario needs deriving again: the swap alone (not
+        // `swap_locked`, which would compare every scenario's call, O(made calls) per POST).
+        self.inner.snapshot.store(Arc::new(Snapshot {
+            store,
+            list: OnceLock::new(),
+        }));
+        self.refresh_dynamic();
+        Ok(evicted)
+    }
+
+    /// How many made calls are kept.
+    pub fn made_calls(&self) -> usize {
+        self.inner
+            .made
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    /// Registers `f` to run each time a made call reaches its final state (once per call, on the
+    /// runtime's timer task, after `GET` serves the final body). Hooks must not block: hand the
+    /// work to a task or a queue (the post-call webhook sender does).
+    pub fn on_call_final(&self, f: impl Fn(&FinalCall) + Send + Sync + 'static) {
+        self.inner
+            .final_hooks
+            .0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(f));
+    }
+
+    /// A made call reached its final state: its post-call webhook is queued (to its
+    /// `external_webhook_url`, else the configured default URL; none: nothing is sent), then every
+    /// hook of [`AppState::on_call_final`] runs on `c`, in registration order.
+    pub(crate) fn call_final(&self, c: &FinalCall) {
+        // Refusals (no URL, a full queue) are logged by the sender itself.
+        let _ = self
+            .inner
+            .webhooks
+            .post_call(c.webhook_url.as_deref(), &c.body);
+        let hooks = self
+            .inner
+            .final_hooks
+            .0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for h in hooks {
+            h(c);
+        }
     }
 
     /// Removes the scenario of a call id; true if there was one.
@@ -399,4 +510,9 @@ impl AppState {
             .get(id)
             .cloned()
     }
+}
+
+/// The same bytes: the same buffer (a clone), else equal contents.
+fn same_bytes(a: &Bytes, b: &Bytes) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
 }

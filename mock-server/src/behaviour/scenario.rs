@@ -4,8 +4,8 @@
 //! - `faults`: the first N requests get these faults, one each (e.g. `["code=429","code=429"]`:
 //!   two rate limits, then the call: the retry loop every client needs);
 //! - `lifecycle`: after that, the call is served as a progression `pending` → `ringing` →
-//!   (`in-progress` when the call was answered) → the fixture itself, advancing per poll or per
-//!   elapsed time.
+//!   (`in-progress` when the call was answered) → the fixture itself, advancing per poll, per
+//!   time since the client's first poll, or per time since the scenario was set.
 //!
 //! The fixture of the id is the final state. Each intermediate body is derived from it once, when
 //! the scenario is set, checked with the shared contract checks (a live status has no
@@ -70,6 +70,9 @@ pub enum Advance {
     },
     /// One step every `step_ms` milliseconds since the client's first poll.
     Elapsed { step_ms: u64 },
+    /// One step every `step_ms` milliseconds since the scenario was set, the same for every
+    /// client: a call that plays out whether or not anyone polls it (a made call).
+    SinceSet { step_ms: u64 },
 }
 
 fn one() -> u32 {
@@ -211,6 +214,7 @@ pub struct Active {
     pub scenario: Scenario,
     pub steps: Option<Steps>,
     progress: Mutex<HashMap<String, Progress>>,
+    set_at: Instant,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -241,6 +245,7 @@ impl Active {
             scenario,
             steps,
             progress: Mutex::new(HashMap::new()),
+            set_at: Instant::now(),
         })
     }
 
@@ -273,6 +278,9 @@ impl Active {
             Advance::Elapsed { step_ms } => {
                 let elapsed = started.map_or(Duration::ZERO, |s| now.duration_since(s));
                 (elapsed.as_millis() / u128::from(step_ms.max(1))) as u64
+            }
+            Advance::SinceSet { step_ms } => {
+                (now.duration_since(self.set_at).as_millis() / u128::from(step_ms.max(1))) as u64
             }
         };
         let step = (step as usize).min(last);
@@ -373,6 +381,21 @@ mod tests {
         // Elapsed time only grows: after 10 ms at 1 ms a step, the last step (3) is reached.
         std::thread::sleep(Duration::from_millis(10));
         assert!(matches!(a.next("c"), Turn::Step { step: 3, .. }));
+    }
+
+    #[test]
+    fn since_set_lifecycle_is_the_same_for_every_client() {
+        let s = Scenario {
+            faults: vec![],
+            lifecycle: Some(Advance::SinceSet { step_ms: 1 }),
+        };
+        let a = Active::new(s, &fixture("2c94e7b1")).unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+        // A client polling for the first time sees the last step: the clock started when set.
+        assert!(matches!(a.next("new"), Turn::Step { step: 3, .. }));
+        let s: Scenario =
+            serde_json::from_str(r#"{"lifecycle":{"advance":"since-set","step_ms":5}}"#).unwrap();
+        assert_eq!(s.lifecycle, Some(Advance::SinceSet { step_ms: 5 }));
     }
 
     #[test]

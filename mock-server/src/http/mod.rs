@@ -3,11 +3,13 @@
 //! - [`entry`]: every request goes through [`Entry::handle`]; it decides a plain fixture hit, or
 //!   hands the request to the router, then writes refusal bodies, journals and logs;
 //! - `routes`: the API's routes and their handlers (they `?` into [`crate::error::Refusal`]);
+//! - `make_call`: `POST /v2/calls`, a call made and played out by the clock;
 //! - `admin`: runtime control under `/__admin`, when enabled (`admin_webhooks`: its webhook part).
 
 pub mod admin;
 mod admin_webhooks;
 pub mod entry;
+mod make_call;
 mod routes;
 
 pub use entry::{fixture_hit, Answer, Entry, MockBody};

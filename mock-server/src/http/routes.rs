@@ -1,5 +1,5 @@
 //! The router behind the entry: `GET /v2/calls/{call_id}` (the vendor's path under its `/v2` base),
-//! `GET /v2/calls` (the list), `GET /healthz`, and the admin API under `/__admin` when enabled
+//! `GET /v2/calls` (the list), `POST /v2/calls` (make a call: [`super::make_call`]), `GET /healthz`, and the admin API under `/__admin` when enabled
 //! ([`super::admin`]).
 //!
 //! Handlers return `Result<Response, Refusal>` and `?` into it; the JSON body of a refusal is
@@ -31,7 +31,10 @@ use super::entry::fixture_hit;
 pub(crate) fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/v2/calls/{call_id}", get(get_call))
-        .route("/v2/calls", get(list_calls))
+        .route(
+            "/v2/calls",
+            get(list_calls).post(super::make_call::make_call),
+        )
         .route("/healthz", get(healthz));
     if state.config().admin != AdminAccess::Off {
         router = router.merge(super::admin::routes(state.clone()));
@@ -52,7 +55,7 @@ pub(crate) fn json_body(body: Bytes) -> Response {
 }
 
 /// The fault a request asked for in its `Prefer` header (`true`: from the header), else none.
-fn prefer_fault(headers: &http::HeaderMap) -> Result<Option<(Fault, bool)>, Refusal> {
+pub(super) fn prefer_fault(headers: &http::HeaderMap) -> Result<Option<(Fault, bool)>, Refusal> {
     Fault::from_prefer(headers)
         .map(|f| f.map(|f| (f, true)))
         .map_err(|e| ApiError::BadQuery.describe(format!("Prefer: {e}")))

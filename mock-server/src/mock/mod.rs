@@ -333,6 +333,12 @@ impl MockServerBuilder {
         self
     }
 
+    /// How calls made through `POST /v2/calls` behave (lifecycle duration, bound, outcome rules).
+    pub fn made_calls(mut self, made: crate::behaviour::made_calls::MadeCallConfig) -> Self {
+        self.config.made_calls = made;
+        self
+    }
+
     /// Reloads the fixture folder when its files change (needs [`Self::fixtures`]).
     #[cfg(feature = "watch")]
     pub fn watch(mut self, on: bool) -> Self {

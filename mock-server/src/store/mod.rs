@@ -382,7 +382,7 @@ fn load_error_bodies(
         });
         None
     };
-    let [a, b, c, d, e, f, g, h, i, j, k] = ErrorBodies::FILES.map(&mut get);
+    let [a, b, c, d, e, f, g, h, i, j, k, l] = ErrorBodies::FILES.map(&mut get);
     Some(ErrorBodies {
         bad_request: a?,
         not_found: b?,
@@ -395,6 +395,7 @@ fn load_error_bodies(
         internal: i?,
         unavailable: j?,
         bad_query: k?,
+        payload_too_large: l?,
     })
 }
 

@@ -32,7 +32,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the fixtures (the default).
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Print the fixture ids with their status and end reason.
     List(serve::SourceArgs),
     /// Check fixture files or folders against the vendor's schema and the invariants.
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None => serve::run(cli.serve),
-        Some(Command::Serve(args)) => serve::run(args),
+        Some(Command::Serve(args)) => serve::run(*args),
         Some(Command::List(args)) => list::run(&args),
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Record(args)) => record::run(args),

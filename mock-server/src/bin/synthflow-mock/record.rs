@@ -139,7 +139,9 @@ async fn proxy(recorder: Arc<Recorder>, args: &RecordArgs) -> ExitCode {
         recorder.upstream().base_url(),
         args.out.display()
     );
-    match record::serve_proxy(listener, recorder, crate::serve::shutdown_signal()).await {
+    // The proxy is served by the mock's accept loop; the tools stay below the HTTP layers.
+    let app = record::proxy_app(recorder);
+    match synthflow_mock::server::serve(listener, app, crate::serve::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("synthflow-mock record: {e}");

@@ -8,8 +8,8 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use synthflow_mock::{
     reload, serve_app_with, AdminAccess, AppState, AuthPolicy, Config, Fault, GlobalFaults,
-    LoadOptions, RandomFaults, ScenarioFile, Secret, ServeOptions, Store, UnknownIdStatus,
-    WebhookConfig,
+    LoadOptions, MadeCallConfig, OutcomeRule, RandomFaults, ScenarioFile, Secret, ServeOptions,
+    Store, UnknownIdStatus, WebhookConfig,
 };
 
 #[derive(Args, Debug, Clone)]
@@ -87,6 +87,25 @@ pub struct ServeArgs {
     /// Scenarios by call id (JSON); DIR/scenarios.json of --fixtures is read when present.
     #[arg(long, env = "SYNTHFLOW_MOCK_SCENARIOS", value_name = "FILE")]
     pub scenarios: Option<PathBuf>,
+    /// Milliseconds from `POST /v2/calls` to the call's final state (a call may ask for its own
+    /// with `Prefer: call-duration=MS`).
+    #[arg(long, env = "SYNTHFLOW_MOCK_CALL_DURATION_MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(0..=synthflow_mock::behaviour::made_calls::MAX_DURATION_MS))]
+    pub call_duration_ms: u64,
+    /// Most made calls kept in memory; beyond it the oldest is evicted (and logged).
+    #[arg(long, env = "SYNTHFLOW_MOCK_MAX_MADE_CALLS", default_value_t = 10_000)]
+    pub max_made_calls: usize,
+    /// Outcome of a made call by the number called, first match wins, e.g.
+    /// "ends-with:3=failed" (repeat, or comma-separate in the env var; replaces the defaults:
+    /// ends-with 1=busy, 2=no-answer, 3=failed, 4=voicemail; "none": every call completes).
+    /// Outcomes: completed, busy, no-answer, failed, voicemail, voicemail-left.
+    #[arg(
+        long = "outcome-rule",
+        env = "SYNTHFLOW_MOCK_OUTCOME_RULES",
+        value_delimiter = ',',
+        value_name = "RULE"
+    )]
+    pub outcome_rules: Vec<String>,
     #[command(flatten)]
     pub webhook: WebhookArgs,
 }
@@ -178,6 +197,18 @@ impl WebhookArgs {
     }
 }
 
+/// `--outcome-rule` values as rules: none given, the defaults; "none", no rule.
+fn outcome_rules(given: &[String]) -> Result<Vec<OutcomeRule>, String> {
+    if given.is_empty() {
+        return Ok(OutcomeRule::defaults());
+    }
+    given
+        .iter()
+        .filter(|r| r.trim() != "none")
+        .map(|r| r.parse::<OutcomeRule>())
+        .collect()
+}
+
 /// `--unknown-id-status`: "400" or "404" (help texts as the values' docs say).
 fn unknown_id_status() -> impl TypedValueParser<Value = UnknownIdStatus> {
     PossibleValuesParser::new([
@@ -258,6 +289,13 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let outcome_rules = match outcome_rules(&args.outcome_rules) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("synthflow-mock: --outcome-rule: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let webhooks = match args.webhook.config() {
         Ok(w) => w,
         Err(e) => {
@@ -284,6 +322,11 @@ pub fn run(args: ServeArgs) -> ExitCode {
         },
         load: LoadOptions {
             allow_out_of_spec: args.source.allow_out_of_spec,
+        },
+        made_calls: MadeCallConfig {
+            duration_ms: args.call_duration_ms,
+            max_calls: args.max_made_calls,
+            outcome_rules,
         },
     };
     let state = AppState::new(store, config);

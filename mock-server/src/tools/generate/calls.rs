@@ -9,7 +9,7 @@ use synthflow::Call;
 
 use super::actions::{collected, executed_actions, prompt_variables};
 use super::kinds::{random_kind, Extras, Kind, COVERAGE, NO_EXTRAS};
-use super::people::{person, Agent, Purpose};
+use super::people::{agents, person, Agent, Person, Purpose};
 use super::transcript::{render, speaking_ms, transcript, Facts, SLOTS, STREETS};
 use super::{pick, rng_for, uuid, Stream};
 
@@ -34,9 +34,24 @@ fn timestamp(ms: i64) -> String {
 const WINDOW_START_MS: i64 = 1_748_736_000_000;
 const WINDOW_MS: i64 = 365 * 24 * 3600 * 1000;
 
+/// What a made call (`POST /v2/calls`) fixes instead of drawing: its id, start, the person called
+/// and the prompt variables. The draws still happen, so the stream stays the same shape.
+pub(super) struct Given {
+    pub(super) call_id: String,
+    pub(super) start_ms: i64,
+    pub(super) person: Person,
+    pub(super) prompt_variables: Map<String, serde_json::Value>,
+}
+
 /// Builds a call of `kind`. A coverage call (`Some(extras)`) has exactly the extras asked for; a
-/// random one (`None`) draws them.
-fn build_call(rng: &mut ChaCha8Rng, agents: &[Agent], kind: Kind, fixed: Option<Extras>) -> Call {
+/// random one (`None`) draws them; a made call (`given`) takes its parties from the order.
+fn build_call(
+    rng: &mut ChaCha8Rng,
+    agents: &[Agent],
+    kind: Kind,
+    fixed: Option<Extras>,
+    given: Option<Given>,
+) -> Call {
     let extras = fixed.unwrap_or(NO_EXTRAS);
     let inbound = match fixed {
         Some(x) => x.inbound,
@@ -49,8 +64,16 @@ fn build_call(rng: &mut ChaCha8Rng, agents: &[Agent], kind: Kind, fixed: Option<
         .filter(|a| !extras.long_transcript || a.purpose == Purpose::OrderConfirmation)
         .collect();
     let a = *pick(rng, &pool);
-    let call_id = uuid(rng);
-    let p = person(rng, extras.non_ascii);
+    let mut call_id = uuid(rng);
+    let mut p = person(rng, extras.non_ascii);
+    let mut given_prompt = None;
+    let mut given_start = None;
+    if let Some(g) = given {
+        call_id = g.call_id;
+        p = g.person;
+        given_prompt = Some(g.prompt_variables);
+        given_start = Some(g.start_ms);
+    }
     let f = Facts {
         slot: pick::<&str>(rng, SLOTS),
         street: pick::<&str>(rng, STREETS),
@@ -72,7 +95,8 @@ fn build_call(rng: &mut ChaCha8Rng, agents: &[Agent], kind: Kind, fixed: Option<
     let (status, reason) = kind.status_and_reason();
 
     // Times: start, ringing, talking.
-    let start_ms = WINDOW_START_MS + rng.random_range(0..WINDOW_MS);
+    let drawn_start = WINDOW_START_MS + rng.random_range(0..WINDOW_MS);
+    let start_ms = given_start.unwrap_or(drawn_start);
     let ringing_ms: i64 = match kind {
         Kind::NoAnswer => 30_000,
         Kind::Busy | Kind::Failed | Kind::Forbidden | Kind::Pending | Kind::Ringing => 0,
@@ -130,7 +154,9 @@ fn build_call(rng: &mut ChaCha8Rng, agents: &[Agent], kind: Kind, fixed: Option<
         Kind::Forbidden => FORBIDDEN.to_owned(),
         _ => String::new(),
     };
-    let prompt = if extras.empty_objects || (fixed.is_none() && inbound && rng.random_bool(0.5)) {
+    let prompt = if let Some(given) = given_prompt {
+        given
+    } else if extras.empty_objects || (fixed.is_none() && inbound && rng.random_bool(0.5)) {
         Map::new()
     } else {
         prompt_variables(a, &p, &f, extras.nested)
@@ -193,6 +219,7 @@ pub(super) fn coverage_call(seed: u64, agents: &[Agent], index: usize) -> Call {
         agents,
         kind,
         Some(extras),
+        None,
     )
 }
 
@@ -200,5 +227,29 @@ pub(super) fn coverage_call(seed: u64, agents: &[Agent], index: usize) -> Call {
 pub(super) fn random_call(seed: u64, agents: &[Agent], index: usize) -> Call {
     let mut rng = rng_for(seed, Stream::Random, index as u64);
     let kind = random_kind(&mut rng);
-    build_call(&mut rng, agents, kind, None)
+    build_call(&mut rng, agents, kind, None, None)
+}
+
+/// A call made through the API: outbound, of `kind`, from the agent `model_id` (the first outbound
+/// agent of the seed's workspace, renamed), with `given`'s parties.
+pub(super) fn made_call(
+    seed: u64,
+    kind: Kind,
+    model_id: &str,
+    from: Option<&str>,
+    given: Given,
+) -> Call {
+    let mut agents = agents(seed);
+    for a in &mut agents {
+        a.model_id = model_id.to_owned();
+        if let Some(from) = from {
+            a.phone = from.to_owned();
+        }
+        // A made call is an API call.
+        if !a.purpose.inbound() {
+            a.campaign_type = "api";
+        }
+    }
+    let mut rng = rng_for(seed, Stream::Made, 0);
+    build_call(&mut rng, &agents, kind, Some(NO_EXTRAS), Some(given))
 }

@@ -29,7 +29,7 @@
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
-use serde_json::Map;
+use serde_json::{Map, Value};
 use synthflow::model::{CallsPage, EnvelopeStatus, GetCallResponse, Pagination};
 use synthflow::Call;
 
@@ -47,7 +47,7 @@ pub use report::{
 };
 pub use write::{update_readme, write_tree, WriteError};
 
-use calls::{coverage_call, random_call};
+use calls::{coverage_call, random_call, Given};
 use kinds::COVERAGE;
 use people::agents;
 
@@ -81,6 +81,7 @@ enum Stream {
     Agents = 0,
     Random = 1,
     Coverage = 2,
+    Made = 3,
 }
 
 fn rng_for(seed: u64, stream: Stream, index: u64) -> ChaCha8Rng {
@@ -120,6 +121,55 @@ pub fn encode(call: &Call) -> Vec<u8> {
         extra: Map::new(),
     };
     serde_json::to_vec(&envelope).expect("a generated call encodes")
+}
+
+/// A call made through `POST /v2/calls`: what the request fixes; the factory draws the rest
+/// (transcript, timings, variables, actions) from `seed`, by the same rules as every other call.
+#[derive(Debug, Clone)]
+pub struct Order<'a> {
+    /// The call id the API answered.
+    pub call_id: &'a str,
+    /// The outcome.
+    pub kind: Kind,
+    /// When the call started (unix ms).
+    pub start_ms: i64,
+    /// The agent (`model_id`).
+    pub model_id: &'a str,
+    /// The person called (`name`).
+    pub name: &'a str,
+    /// The number called (`phone`).
+    pub phone_to: &'a str,
+    /// The caller id (`from_phone_number`); the agent's drawn number when absent.
+    pub phone_from: Option<&'a str>,
+    /// The person's time zone (`lead_timezone`); `Etc/UTC` when absent.
+    pub timezone: Option<&'a str>,
+    /// `prompt_variables` (from `custom_variables`).
+    pub prompt_variables: Map<String, Value>,
+}
+
+/// The final record of a made call (outbound, never a live status: `kind` must be a final one).
+pub fn made_call(seed: u64, order: &Order<'_>) -> Call {
+    let given = Given {
+        call_id: order.call_id.to_owned(),
+        start_ms: order.start_ms,
+        person: people::Person {
+            first: order
+                .name
+                .split_whitespace()
+                .next()
+                .unwrap_or(order.name)
+                .to_owned(),
+            full: order.name.to_owned(),
+            phone: order.phone_to.to_owned(),
+            timezone: "Etc/UTC",
+        },
+        prompt_variables: order.prompt_variables.clone(),
+    };
+    let mut call = calls::made_call(seed, order.kind, order.model_id, order.phone_from, given);
+    if let Some(tz) = order.timezone {
+        call.timezone = Some(tz.to_owned());
+    }
+    call
 }
 
 /// Generates the calls of `opts`, in order (coverage set first), on every core (`rayon`).

@@ -26,7 +26,7 @@ use crate::tools::redact::{RedactError, Redactor};
 mod proxy;
 mod upstream;
 
-pub use proxy::{proxy_app, serve_proxy};
+pub use proxy::proxy_app;
 pub use upstream::{ApiKey, ApiKeyError, Upstream, UpstreamError, API_KEY_VAR};
 /// How recorded bodies are written.
 #[derive(Debug, Clone)]

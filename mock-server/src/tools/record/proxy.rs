@@ -9,7 +9,6 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use http::{header, HeaderValue, StatusCode};
-use tokio::net::TcpListener;
 
 use super::{RecordError, Recorder};
 
@@ -76,13 +75,4 @@ fn json_error(status: StatusCode, description: &str) -> Response {
         HeaderValue::from_static("application/json"),
     );
     resp
-}
-
-/// Serves [`proxy_app`] on `listener` until `shutdown` completes, then drains in-flight requests.
-pub async fn serve_proxy(
-    listener: TcpListener,
-    recorder: Arc<Recorder>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    crate::server::serve(listener, proxy_app(recorder), shutdown).await
 }

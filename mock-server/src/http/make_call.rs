@@ -1,0 +1,155 @@
+//! `POST /v2/calls` ("Make a call"): reads the vendor's body, makes the call
+//! ([`crate::behaviour::made_calls`]), stores it with its lifecycle, and answers
+//! `{"status":"success","response":{"answer":"ok","call_id":...},"eta":...}`.
+//!
+//! In order: auth (the two 401s of GET); the request's `Prefer` fault or a global fault (a forced
+//! 429 is the live answer to the call-rate limit, and no call is made); the content type
+//! (`application/json`); the body, refused with 413 past
+//! [`MAX_BODY_BYTES`](crate::behaviour::made_calls::MAX_BODY_BYTES) without being read whole; the
+//! fields (400 naming the field). The call is then stored with its lifecycle, and its timer
+//! ([`made_calls::start_final_timer`]) runs the `on_call_final` hooks once the final body is served.
+
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::header;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use crate::behaviour::faults;
+use crate::behaviour::made_calls::{self, Made, MakeCallRequest, PerCall, MAX_BODY_BYTES};
+use crate::error::{ApiError, Refusal};
+use crate::state::AppState;
+
+use super::routes::{json_body, prefer_fault};
+
+/// `POST /v2/calls`.
+pub(super) async fn make_call(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, Refusal> {
+    let headers = req.headers();
+    state.config().auth.check(headers)?;
+    let fault = match prefer_fault(headers)? {
+        Some(f) => Some(f),
+        None => state.global_fault().map(|f| (f, false)),
+    };
+    if let Some((f, from_prefer)) = &fault {
+        f.delay().await;
+        if let Some(err) = f.error(state.config().retry_after) {
+            let mut resp = err.into_response();
+            faults::mark(&mut resp, f, *from_prefer);
+            return Ok(resp);
+        }
+    }
+    let per_call = PerCall::from_prefer(
+        headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    )
+    .map_err(|e| ApiError::BadQuery.describe(format!("Prefer: {e}")))?;
+    check_content_type(headers)?;
+    let body = read_body(req).await?;
+    let order = MakeCallRequest::parse(&body).map_err(|e| ApiError::BadQuery.describe(e))?;
+
+    let id = made_calls::new_call_id();
+    let made = made_calls::make(
+        &id,
+        &order,
+        per_call,
+        &state.config().made_calls,
+        chrono::Utc::now().timestamp_millis(),
+    )
+    .map_err(|e| {
+        tracing::error!(target: "synthflow_mock::made_calls", error = %e, "cannot make call");
+        Refusal::from(ApiError::Internal)
+    })?;
+    let answer = answer_body(&id, made.eta_secs);
+    store_and_time(&state, made)?;
+
+    let mut resp = json_body(answer);
+    if let Some((f, from_prefer)) = &fault {
+        faults::mark(&mut resp, f, *from_prefer);
+    }
+    Ok(resp)
+}
+
+/// The body must be declared JSON (`application/json`, parameters allowed).
+fn check_content_type(headers: &http::HeaderMap) -> Result<(), Refusal> {
+    let ok = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::BadQuery.describe("Content-Type: the request body must be application/json"))
+    }
+}
+
+/// The body, up to the limit: a declared length over it is refused before anything is read, an
+/// undeclared (chunked) one as soon as the limit is passed.
+async fn read_body(req: Request) -> Result<Bytes, Refusal> {
+    let too_large = || {
+        ApiError::PayloadTooLarge.describe(format!(
+            "Request body too large: the limit is {MAX_BODY_BYTES} bytes."
+        ))
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    match Limited::new(req.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Err(_) => Err(ApiError::BadQuery.describe("request body could not be read")),
+    }
+}
+
+/// The vendor's 200: `response.call_id` nested, `eta` in seconds.
+fn answer_body(id: &str, eta: u64) -> Bytes {
+    let v = serde_json::json!({
+        "status": "success",
+        "response": {"answer": "ok", "call_id": id},
+        "eta": eta,
+    });
+    Bytes::from(serde_json::to_vec(&v).expect("a JSON value encodes"))
+}
+
+/// Stores the call with its lifecycle and starts the timer that runs the final hooks once, when
+/// `GET` serves the final body (not at all if the call was evicted or replaced by then).
+fn store_and_time(state: &AppState, made: Made) -> Result<(), Refusal> {
+    state
+        .add_made_call(made.fixture.clone(), made.scenario.clone())
+        .map_err(|e| {
+            tracing::error!(target: "synthflow_mock::made_calls", error = %e, "cannot store call");
+            Refusal::from(ApiError::Internal)
+        })?;
+    tracing::info!(
+        target: "synthflow_mock::made_calls",
+        call_id = %made.fixture.id,
+        outcome = %made.outcome,
+        final_after_ms = made.final_after.as_millis() as u64,
+        "call made"
+    );
+    let (current, fire) = (state.clone(), state.clone());
+    made_calls::start_final_timer(
+        &made,
+        move |c| {
+            current
+                .store()
+                .get(&c.call_id)
+                .is_some_and(|f| f.body == c.body)
+        },
+        move |c| fire.call_final(&c),
+    );
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! The integrator's whole loop, as a client sees it: make a call over HTTP, poll GET through every
+//! lifecycle step until it is final, and receive the signed post-call webhook on a loopback
+//! receiver; the signature verifies with the vendor's Python recipe, and the payload agrees with
+//! GET on every shared field.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use synthflow_mock::{MockServer, Secret, WebhookConfig};
+
+use crate::support;
+
+const SECRET: &str = "whsec-loop-test";
+
+/// The vendor's published recipe (Python's hmac over the call id, base64), run as Python.
+fn python_verifies(secret: &str, call_id: &str, signature: &str) -> bool {
+    let script = "import base64,hashlib,hmac,sys\n\
+        s,c,sig=sys.argv[1:4]\n\
+        d=base64.b64encode(hmac.new(s.encode(),c.encode(),hashlib.sha256).digest()).decode()\n\
+        sys.exit(0 if hmac.compare_digest(d,sig) else 1)";
+    std::process::Command::new("python3")
+        .args(["-c", script, secret, call_id, signature])
+        .status()
+        .expect("python3 runs")
+        .success()
+}
+
+#[tokio::test]
+async fn a_made_call_plays_out_and_its_signed_webhook_agrees_with_get() {
+    let mock = MockServer::builder()
+        .webhooks(WebhookConfig {
+            secret: Some(Secret::new(SECRET)),
+            ..WebhookConfig::default()
+        })
+        .start()
+        .await
+        .unwrap();
+    let rcv = support::receiver(vec![]).await;
+    let made: Value = reqwest::Client::new()
+        .post(format!("{}/calls", mock.base_url()))
+        .bearer_auth("t")
+        .json(&json!({
+            "model_id": "agent-loop",
+            "phone": "+15555550100",
+            "name": "Grace Hopper",
+            "custom_variables": [{"key": "plan", "value": "gold"}],
+            "external_webhook_url": rcv.url,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = made["response"]["call_id"].as_str().unwrap().to_owned();
+
+    let (seen, get) = crate::make_call::play_out(&mock, &id).await;
+    assert_eq!(seen, ["pending", "ringing", "in-progress", "completed"]);
+
+    let got = rcv.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(rcv.received().len(), 1, "one delivery for one call");
+    let signature = got[0].headers["synthflow-signature"].to_str().unwrap();
+    assert!(python_verifies(SECRET, &id, signature));
+    assert!(!python_verifies("another-secret", &id, signature));
+
+    let payload: Value = serde_json::from_slice(&got[0].body).unwrap();
+    let call = &get["response"]["calls"][0];
+    for field in [
+        "call_id",
+        "status",
+        "end_call_reason",
+        "duration",
+        "transcript",
+        "model_id",
+    ] {
+        assert_eq!(payload["call"][field], call[field], "{field}");
+    }
+    assert_eq!(payload["lead"]["name"], "Grace Hopper");
+    assert_eq!(payload["lead"]["name"], call["name"]);
+    assert_eq!(
+        payload["lead"]["prompt_variables"],
+        call["prompt_variables"]
+    );
+    assert_eq!(payload["collected_variables"], call["collected_variables"]);
+    let ms: i64 = call["start_time"].as_str().unwrap().parse().unwrap();
+    let iso = payload["call"]["start_time"].as_str().unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(iso)
+            .unwrap()
+            .timestamp_millis(),
+        ms
+    );
+    let deliveries = mock.webhook_deliveries();
+    assert_eq!(deliveries.len(), 1);
+    assert!(!format!("{deliveries:?}").contains(signature));
+}
