@@ -3,9 +3,11 @@
 //! - [`entry`]: every request goes through [`Entry::handle`]; it decides a plain fixture hit, or
 //!   hands the request to the router, then writes refusal bodies, journals and logs;
 //! - `routes`: the API's routes and their handlers (they `?` into [`crate::error::Refusal`]);
-//! - `admin`: runtime control under `/__admin`, when enabled.
+//! - `admin`: runtime control under `/__admin`, when enabled; `admin_guard`: its checks of
+//!   `Host`, `Origin` and the journal's paging.
 
 pub mod admin;
+mod admin_guard;
 pub mod entry;
 mod routes;
 

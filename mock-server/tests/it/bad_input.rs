@@ -40,6 +40,7 @@ fn server() -> Server {
     let options = ServeOptions {
         // Short, so the silent-client case ends quickly; the default is HEADER_READ_TIMEOUT.
         header_read_timeout: Duration::from_millis(300),
+        ..ServeOptions::default()
     };
     rt.spawn(serve_app_with(
         listener,
