@@ -337,6 +337,16 @@ fn no_secret_in_any_form_reaches_the_journal_the_log_or_the_admin_api() {
         );
         assert_eq!(status, 200, "{text}");
     }
+    // A 20 kB path: the log line carries 512 bytes of it.
+    let (status, _) = raw(
+        addr,
+        &format!(
+            "GET /v2/calls/{} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer t\r\n\
+             Connection: close\r\n\r\n",
+            "b".repeat(20_000)
+        ),
+    );
+    assert_eq!(status, 400);
     let (status, admin) = raw(
         addr,
         &format!(
@@ -361,6 +371,23 @@ fn no_secret_in_any_form_reaches_the_journal_the_log_or_the_admin_api() {
         logs.matches("request").count() >= table.len(),
         "one log line a request: {logs}"
     );
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("synthflow_mock::request"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        table.len() + 2,
+        "the table, the long path, the admin GET: {logs}"
+    );
+    for l in &lines {
+        assert_eq!(l.matches("method").count(), 1, "one method field: {l}");
+        assert!(l.len() < 1024, "a bounded line: {} bytes", l.len());
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("…[19")),
+        "the long path is cut: {logs}"
+    );
     for (where_, text) in [("admin answer (journal)", &admin), ("log", &logs)] {
         assert!(
             !text.contains("S3CR3T"),
@@ -368,9 +395,10 @@ fn no_secret_in_any_form_reaches_the_journal_the_log_or_the_admin_api() {
             &text[text.find("S3CR3T").unwrap().saturating_sub(120)..]
         );
     }
+    // Each request: its Authorization and its secret; the long path: its Authorization.
     assert_eq!(
         admin.matches("[redacted]").count(),
-        table.len() * 2,
+        table.len() * 2 + 1,
         "{admin}"
     );
 }
