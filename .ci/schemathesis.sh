@@ -33,7 +33,14 @@ TOKEN=test-token
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SPEC="$ROOT/spec/synthflow-get-call.openapi.yaml"
 ST_DIR="$ROOT/spec/schemathesis"
-PYTHON=${PYTHON:-python3}
+# A virtual environment of its own (not the machine's Python), kept in target/ between runs.
+if [[ -z "${PYTHON:-}" ]]; then
+    VENV="$ROOT/target/ci-venv"
+    if [[ ! -x "$VENV/bin/python" ]]; then
+        python3 -m venv "$VENV"
+    fi
+    PYTHON="$VENV/bin/python"
+fi
 MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-200}
 RUN_TIMEOUT=${SCHEMATHESIS_TIMEOUT:-600}
 

@@ -11,6 +11,8 @@
 //! - [`contract`] (feature `contract`, on by default): the checks — JSON Schema from the vendored
 //!   OpenAPI document, invariants of a real call, lossless round trip — used by the mock's
 //!   start-up validation, its `validate` command and the contract suite alike.
+//! - [`webhook`]: the post-call webhook payload, built from a `GET` record, and its signature
+//!   (`sign`, `verify_signature` in constant time).
 //!
 //! ```
 //! use synthflow::model::{GetCallResponse, CallStatus};
@@ -27,6 +29,8 @@ pub mod client;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod model;
+pub mod violation;
+pub mod webhook;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientBuilder, ClientError, Region};

@@ -13,6 +13,9 @@
 //!   target is told so) with the live `{"detail":{..}}` body;
 //! - `missing_authorization` and `non_bearer_authorization` → 401 "Missing or invalid Authorization header";
 //! - `invalid_token` (targets that check tokens) → 401 "Unauthorized: Invalid or expired token.".
+//!
+//! [`webhook`] checks the other side: a post-call webhook receiver accepts a signed payload and
+//! refuses a badly signed or unsigned one.
 
 use std::fmt;
 use std::time::Duration;
@@ -23,6 +26,7 @@ use synthflow::Client;
 pub mod drift;
 pub mod junit;
 pub mod live;
+pub mod webhook;
 
 /// The live description of a request without usable credentials.
 pub const MISSING_AUTH: &str = "Missing or invalid Authorization header";

@@ -20,6 +20,8 @@
 //! - [`behaviour`]: what the mock does beyond serving a fixture, on demand: faults, scenarios;
 //! - [`ring`]: a numbered ring bounded in entries and bytes, for every journal;
 //! - [`journal`]: the last requests, credentials redacted, and the nearest ids of a miss;
+//! - [`webhook`]: the post-call webhook sender (queue, dispatcher task, retries, delivery journal,
+//!   receiver faults), on its own HTTP client;
 //! - `state`: [`Config`] (fixed at start) and [`AppState`] (what changes while it runs);
 //! - [`http`]: the entry, the routes and the admin API;
 //! - [`server`]: the accept loop on a socket; [`reload`]: hot reload of a fixture folder;
@@ -29,6 +31,20 @@
 //! The offline tools (generate, record, redact, validate, drift) live in `tools`, apart from the
 //! HTTP layers; the command line (`src/bin/synthflow-mock/`, one file per subcommand) is the only
 //! code that knows clap.
+//!
+//! # Features
+//!
+//! `default = ["cli"]`. A test that only runs the mock in process takes `default-features = false`
+//! and compiles the server alone (no clap, fake, rand, notify, tracing-subscriber, wiremock,
+//! reqwest or jsonschema):
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `cli` | the `synthflow-mock` binary (with `tools`, `watch`, `wiremock`) |
+//! | `tools` | `tools`: generate, record, redact, validate; the call factory |
+//! | `validate` | the vendor's JSON Schema checks on fixture folders, added calls and (at build time) the embedded set; without it a call is checked by decoding it with the typed model |
+//! | `watch` | `reload`: hot reload of a fixture folder |
+//! | `wiremock` | `mocks`: ready-made `wiremock::Mock`s |
 
 pub mod auth;
 pub mod behaviour;
@@ -36,23 +52,31 @@ pub mod error;
 pub mod http;
 pub mod journal;
 mod mock;
+#[cfg(feature = "wiremock")]
 pub mod mocks;
+#[cfg(feature = "watch")]
 pub mod reload;
 pub mod ring;
 pub mod server;
 mod state;
 pub mod store;
+#[cfg(feature = "tools")]
 pub mod tools;
+pub mod webhook;
 
 pub use auth::AuthPolicy;
 pub use behaviour::faults::{BodyFault, Fault, GlobalFaults, RandomFaults};
 pub use behaviour::scenario::{Advance, Scenario, ScenarioFile};
 pub use error::{ApiError, Refusal};
 pub use journal::Entry as JournalEntry;
-pub use mock::{CallBuilder, Expectation, MockServer, MockServerBuilder, Times};
+pub use mock::{CallBuilder, Expectation, MockServer, MockServerBuilder, Times, VerificationError};
 pub use server::{serve_app, serve_app_with, ServeOptions};
 pub use state::{AdminAccess, AppState, Config, StoreGuard, UnknownIdStatus, UnknownValue};
 pub use store::{LoadOptions, Store, StoreError};
+pub use webhook::{
+    BadBody, Delivery, PostError, ReceiverFaults, Secret, ShutdownReport, WebhookConfig,
+    WebhookStats, Webhooks,
+};
 
 /// The whole mock as an in-process service over `state`: [`http::Entry`], the one entry `main`
 /// serves. Drive it with `tower::ServiceExt::oneshot`.

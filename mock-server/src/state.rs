@@ -2,7 +2,7 @@
 //!
 //! [`Config`] says how the mock behaves (fixed at start); [`AppState`] holds what changes while it
 //! runs: the fixture set (swapped whole, so a reader never sees half a change), the global faults,
-//! the per-call scenarios and the journal. Every layer above (the HTTP entry, the admin API, hot
+//! the per-call scenarios, the journal and the webhook sender. Every layer above (the HTTP entry, the admin API, hot
 //! reload, the in-process [`crate::MockServer`]) reads and changes the mock through it; nothing here
 //! knows about routes or HTTP answers.
 
@@ -21,6 +21,7 @@ use crate::behaviour::scenario::{Active, Scenario, ScenarioError};
 use crate::journal::Journal;
 use crate::store::list::{ListIndex, ListQuery};
 use crate::store::{LoadOptions, Store};
+use crate::webhook::{WebhookConfig, Webhooks};
 
 /// What the mock answers for a well-formed call id it has no fixture for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -139,6 +140,8 @@ pub struct Config {
     /// The host the mock was told to listen on (`--host`): an admin request's `Host` may name it
     /// besides a loopback name.
     pub host: Option<String>,
+    /// How post-call webhooks are sent (default URL, secret, retry policy, queue).
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for Config {
@@ -154,6 +157,7 @@ impl Default for Config {
             journal_bytes: crate::journal::DEFAULT_MAX_BYTES,
             admin_token: None,
             host: None,
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -181,6 +185,7 @@ struct Inner {
     /// Any scenario or global fault set: the hot path checks this one flag.
     dynamic: AtomicBool,
     journal: Journal,
+    webhooks: Webhooks,
     /// Serialises store writers (admin API, hot reload) so no update is lost.
     writer: Mutex<()>,
 }
@@ -206,6 +211,7 @@ impl AppState {
                     list: OnceLock::new(),
                 }),
                 journal: Journal::with_bytes(config.journal_size, config.journal_bytes),
+                webhooks: Webhooks::new(config.webhooks.clone()),
                 config,
                 faults: ArcSwap::from_pointee(faults),
                 scenarios: RwLock::new(HashMap::new()),
@@ -230,6 +236,11 @@ impl AppState {
     /// The request journal.
     pub fn journal(&self) -> &Journal {
         &self.inner.journal
+    }
+
+    /// The post-call webhook sender: its queue, delivery journal and receiver faults.
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.inner.webhooks
     }
 
     /// The list index of the fixture set in use, derived on first use.

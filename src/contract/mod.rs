@@ -16,77 +16,12 @@ pub mod invariants;
 mod lossless;
 mod schema;
 
-use std::fmt;
-
 use serde_json::Value;
 
 use crate::model::GetCallResponse;
 
+pub use crate::violation::{json_violation, Violation, ViolationKind};
 pub use schema::{corrected_schemas, openapi_document, Schemas, ERRATA, SPEC_YAML};
-
-/// Which pass found a problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ViolationKind {
-    /// Not JSON at all.
-    Json,
-    /// Does not validate against the vendor's schema.
-    Schema,
-    /// A value (an enum member) the vendor's document does not list.
-    OutOfSpec,
-    /// Decoding then encoding with the typed model changed the value.
-    Lossless,
-    /// A property every real call has does not hold.
-    Invariant,
-}
-
-impl fmt::Display for ViolationKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ViolationKind::Json => "json",
-            ViolationKind::Schema => "schema",
-            ViolationKind::OutOfSpec => "out-of-spec",
-            ViolationKind::Lossless => "lossless",
-            ViolationKind::Invariant => "invariant",
-        })
-    }
-}
-
-/// One problem, at one place of the body.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Violation {
-    /// The pass that found it.
-    pub kind: ViolationKind,
-    /// JSON pointer into the body (`""` for the whole body), or `line L column C` for a syntax error.
-    pub pointer: String,
-    /// What was expected.
-    pub message: String,
-}
-
-impl Violation {
-    pub(crate) fn new(
-        kind: ViolationKind,
-        pointer: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Violation {
-            kind,
-            pointer: pointer.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.pointer.is_empty() {
-            "/"
-        } else {
-            &self.pointer
-        };
-        write!(f, "{at}: [{}] {}", self.kind, self.message)
-    }
-}
 
 /// What to tolerate.
 #[derive(Debug, Clone, Copy, Default)]
@@ -216,13 +151,4 @@ pub fn check_error_body(bytes: &[u8], expected_description: Option<&str>) -> Vec
 /// `key` as one reference token of a JSON Pointer (RFC 6901): `~` is `~0`, `/` is `~1`.
 pub(crate) fn pointer_token(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
-}
-
-/// A JSON syntax error as a violation at its line and column.
-pub fn json_violation(e: &serde_json::Error) -> Violation {
-    Violation::new(
-        ViolationKind::Json,
-        format!("line {} column {}", e.line(), e.column()),
-        format!("not valid JSON: {e}"),
-    )
 }

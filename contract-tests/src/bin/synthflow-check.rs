@@ -3,12 +3,17 @@
 //! ```text
 //! SYNTHFLOW_API_KEY=... synthflow-check --base-url https://api.synthflow.ai/v2 \
 //!     --call-id ID [--call-id ID...] [--junit report.xml]
+//! SYNTHFLOW_WEBHOOK_SECRET=... synthflow-check --webhook-receiver http://127.0.0.1:9000/hook
 //! ```
 //!
 //! Runs `contract_tests::run_suite` (the same cases as `cargo test -p contract-tests`) against any
 //! target — the live API, a staging proxy, a mock — prints a readable summary and, with `--junit`,
 //! writes JUnit XML. Exit status: 0 every case passed, 1 a case failed, 2 bad usage. The token is
 //! read from `SYNTHFLOW_API_KEY` only, never from a flag, and is never printed.
+//!
+//! With `--webhook-receiver URL --webhook-secret S` it also (or only, without `--base-url`) checks a
+//! post-call webhook receiver: a signed payload must be accepted, a badly signed or unsigned one
+//! refused (`contract_tests::webhook`).
 //!
 //! It is a binary of `contract-tests` rather than a subcommand of `synthflow-mock` because
 //! `contract-tests` depends on `synthflow-mock` (it runs the suite against the mock), so the mock
@@ -19,7 +24,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use contract_tests::{junit, run_suite, Target};
+use contract_tests::webhook::{run_webhook_cases, WebhookTarget};
+use contract_tests::{junit, run_suite, SuiteReport, Target};
 
 /// Run Synthflow's GET /v2/calls/{call_id} contract suite against any base URL. The token is read
 /// from SYNTHFLOW_API_KEY.
@@ -27,16 +33,35 @@ use contract_tests::{junit, run_suite, Target};
 #[command(name = "synthflow-check", version)]
 struct Cli {
     /// Base URL of the target, up to and including /v2.
-    #[arg(long, value_name = "URL")]
-    base_url: String,
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "webhook_receiver",
+        requires = "call_ids"
+    )]
+    base_url: Option<String>,
     /// A call id of the account to fetch and check (repeat, or comma-separate).
     #[arg(
         long = "call-id",
         value_name = "ID",
-        required = true,
-        value_delimiter = ','
+        value_delimiter = ',',
+        requires = "base_url"
     )]
     call_ids: Vec<String>,
+    /// Also check this post-call webhook receiver: signed payload accepted, bad ones refused.
+    #[arg(long, value_name = "URL", requires = "webhook_secret")]
+    webhook_receiver: Option<String>,
+    /// The secret the receiver verifies with (prefer the env var: a flag shows in `ps`).
+    #[arg(
+        long,
+        env = "SYNTHFLOW_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_name = "S"
+    )]
+    webhook_secret: Option<String>,
+    /// The signature header's wire name.
+    #[arg(long, default_value = "Synthflow-Signature", value_name = "NAME")]
+    webhook_signature_header: String,
     /// Write JUnit XML here (atomically).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
@@ -67,30 +92,6 @@ enum UnknownStatus {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let token = match std::env::var("SYNTHFLOW_API_KEY") {
-        Ok(t) if !t.trim().is_empty() => t,
-        _ => {
-            eprintln!(
-                "synthflow-check: SYNTHFLOW_API_KEY is not set: export the API key in the \
-                 environment (it is never taken from a flag)"
-            );
-            return ExitCode::from(2);
-        }
-    };
-    let mut target = Target::new(cli.name.clone(), cli.base_url.clone(), token);
-    target.checks_tokens = cli.checks_tokens;
-    target.unknown_id_status = match cli.unknown_id_status {
-        UnknownStatus::BadRequest => 400,
-        UnknownStatus::NotFound => 404,
-    };
-    target.allow_out_of_spec = cli.allow_out_of_spec;
-    target.timeout = Duration::from_secs(cli.timeout);
-    let ids: Vec<String> = cli
-        .call_ids
-        .iter()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -101,8 +102,43 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let report = runtime.block_on(run_suite(&target, &ids));
-    println!("synthflow-check: {} at {}", cli.name, cli.base_url);
+    let mut report = SuiteReport::default();
+    if let Some(base_url) = &cli.base_url {
+        let token = match std::env::var("SYNTHFLOW_API_KEY") {
+            Ok(t) if !t.trim().is_empty() => t,
+            _ => {
+                eprintln!(
+                    "synthflow-check: SYNTHFLOW_API_KEY is not set: export the API key in the \
+                     environment (it is never taken from a flag)"
+                );
+                return ExitCode::from(2);
+            }
+        };
+        let mut target = Target::new(cli.name.clone(), base_url.clone(), token);
+        target.checks_tokens = cli.checks_tokens;
+        target.unknown_id_status = match cli.unknown_id_status {
+            UnknownStatus::BadRequest => 400,
+            UnknownStatus::NotFound => 404,
+        };
+        target.allow_out_of_spec = cli.allow_out_of_spec;
+        target.timeout = Duration::from_secs(cli.timeout);
+        let ids: Vec<String> = cli
+            .call_ids
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        report = runtime.block_on(run_suite(&target, &ids));
+        println!("synthflow-check: {} at {base_url}", cli.name);
+    }
+    if let (Some(url), Some(secret)) = (&cli.webhook_receiver, &cli.webhook_secret) {
+        let mut target = WebhookTarget::new(url.clone(), secret.clone());
+        target.signature_header = cli.webhook_signature_header.clone();
+        target.timeout = Duration::from_secs(cli.timeout);
+        let hooks = runtime.block_on(run_webhook_cases(&target));
+        println!("synthflow-check: webhook receiver at {url}");
+        report.cases.extend(hooks.cases);
+    }
     println!("{report}");
     if let Some(path) = &cli.junit {
         let xml = junit::to_xml(&report, &cli.name);

@@ -21,6 +21,7 @@
 //! | `GET /__admin/requests?after=SEQ&limit=N` | | the journal, oldest first, paged (limit 100 by default, at most 1000; `next_after` is the cursor of the next page, `null` at the end) |
 //! | `DELETE /__admin/requests` | | empties it |
 //! | `POST /__admin/reset` | | empties the journal, restarts every scenario and the random sequence |
+//! | `/__admin/webhooks...` | | the webhook sender: see `admin_webhooks` |
 
 use std::net::SocketAddr;
 
@@ -57,6 +58,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/__admin/requests", get(requests).delete(clear_requests))
         .route("/__admin/reset", post(reset))
+        .merge(super::admin_webhooks::routes())
         .layer(middleware::from_fn_with_state(state, access))
 }
 

@@ -3,11 +3,12 @@
 //! - [`entry`]: every request goes through [`Entry::handle`]; it decides a plain fixture hit, or
 //!   hands the request to the router, then writes refusal bodies, journals and logs;
 //! - `routes`: the API's routes and their handlers (they `?` into [`crate::error::Refusal`]);
-//! - `admin`: runtime control under `/__admin`, when enabled; `admin_guard`: its checks of
-//!   `Host`, `Origin` and the journal's paging.
+//! - `admin`: runtime control under `/__admin`, when enabled (`admin_webhooks`: its webhook part;
+//!   `admin_guard`: its checks of `Host`, `Origin` and the journal's paging).
 
 pub mod admin;
 mod admin_guard;
+mod admin_webhooks;
 pub mod entry;
 mod routes;
 

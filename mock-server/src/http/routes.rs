@@ -157,7 +157,7 @@ async fn list_calls(
     let Ok(Query(pairs)) = query else {
         return Err(ApiError::BadQuery.describe("query string cannot be decoded"));
     };
-    let q = ListQuery::parse(&pairs).map_err(|reason| ApiError::BadQuery.describe(reason))?;
+    let q = ListQuery::parse(&pairs).map_err(|bad| ApiError::BadQuery.describe(bad.0))?;
     let fault = match prefer_fault(headers)? {
         Some(f) => Some(f),
         None => state.global_fault().map(|f| (f, false)),

@@ -133,7 +133,10 @@ impl Expectation {
 }
 
 /// Checks `expectations` against `received`: `Err` holds the message a failed verification shows.
-pub(crate) fn check(expectations: &[Expectation], received: &[Entry]) -> Result<(), String> {
+pub(crate) fn check(
+    expectations: &[Expectation],
+    received: &[Entry],
+) -> Result<(), VerificationError> {
     let unmet: Vec<String> = expectations
         .iter()
         .filter_map(|e| {
@@ -175,5 +178,14 @@ pub(crate) fn check(expectations: &[Expectation], received: &[Entry]) -> Result<
         }
         msg.push('\n');
     }
-    Err(msg)
+    Err(VerificationError { message: msg })
+}
+
+/// Unmet expectations: the message names each, what it expected and how many requests matched,
+/// then every request received.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct VerificationError {
+    /// The whole message.
+    pub message: String,
 }

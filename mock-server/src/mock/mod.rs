@@ -33,12 +33,19 @@ use crate::journal::Entry;
 use crate::server::serve_app;
 use crate::state::{AdminAccess, AppState, Config};
 use crate::store::{check_fixture, Store, StoreError};
+use crate::webhook::{Delivery, ReceiverFaults, WebhookConfig, Webhooks};
 
 mod call_builder;
 mod expect;
 
 pub use call_builder::CallBuilder;
-pub use expect::{Expectation, Times};
+pub use expect::{Expectation, Times, VerificationError};
+
+/// What keeps a fixture folder watched (nothing can, without the `watch` feature).
+#[cfg(feature = "watch")]
+type Watcher = crate::reload::ReloadHandle;
+#[cfg(not(feature = "watch"))]
+type Watcher = std::convert::Infallible;
 
 /// A running mock, stopped when dropped.
 ///
@@ -54,8 +61,10 @@ pub struct MockServer {
     state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
-    reload: Option<crate::reload::ReloadHandle>,
+    reload: Option<Watcher>,
     expectations: Mutex<Vec<Expectation>>,
+    /// The runtime of a mock started with [`MockServer::start_blocking`] (dropped last).
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl MockServer {
@@ -63,6 +72,12 @@ impl MockServer {
     /// of 1000 requests.
     pub async fn start() -> std::io::Result<MockServer> {
         MockServer::builder().start().await
+    }
+
+    /// [`MockServer::start`] for tests without an async runtime: the mock runs on its own runtime
+    /// (two worker threads), stopped with it. Call it outside any tokio runtime.
+    pub fn start_blocking() -> std::io::Result<MockServer> {
+        MockServer::builder().start_blocking()
     }
 
     /// A mock to configure before starting it.
@@ -85,6 +100,7 @@ impl MockServer {
             task: Some(task),
             reload: None,
             expectations: Mutex::new(Vec::new()),
+            runtime: None,
         })
     }
 
@@ -129,7 +145,7 @@ impl MockServer {
     }
 
     /// Checks every expectation; `Err` is the message [`MockServer::verify`] panics with.
-    pub fn check_expectations(&self) -> Result<(), String> {
+    pub fn check_expectations(&self) -> Result<(), VerificationError> {
         let expectations = self
             .expectations
             .lock()
@@ -191,6 +207,21 @@ impl MockServer {
         self.state.journal().entries()
     }
 
+    /// The post-call webhook sender (queue, stats, shutdown, `post_call`).
+    pub fn webhooks(&self) -> &Webhooks {
+        self.state.webhooks()
+    }
+
+    /// Every webhook delivery attempt so far, oldest first (no secret, no signature).
+    pub fn webhook_deliveries(&self) -> Vec<Delivery> {
+        self.state.webhooks().deliveries()
+    }
+
+    /// Replaces the webhook receiver faults (late, twice, out of order, bad signature, bad body).
+    pub fn set_webhook_faults(&self, faults: ReceiverFaults) {
+        self.state.webhooks().set_faults(faults);
+    }
+
     /// Empties the journal, forgets every expectation and restarts every scenario (as
     /// wiremock-rs' `reset`).
     pub fn reset(&self) {
@@ -241,6 +272,7 @@ pub struct MockServerBuilder {
     config: Config,
     fixtures: Option<PathBuf>,
     addr: SocketAddr,
+    #[cfg_attr(not(feature = "watch"), allow(dead_code))]
     watch: bool,
 }
 
@@ -289,6 +321,12 @@ impl MockServerBuilder {
         self
     }
 
+    /// How post-call webhooks are sent (default URL, secret, retry policy).
+    pub fn webhooks(mut self, config: WebhookConfig) -> Self {
+        self.config.webhooks = config;
+        self
+    }
+
     /// Serves the admin API (default off).
     pub fn admin(mut self, access: AdminAccess) -> Self {
         self.config.admin = access;
@@ -296,6 +334,7 @@ impl MockServerBuilder {
     }
 
     /// Reloads the fixture folder when its files change (needs [`Self::fixtures`]).
+    #[cfg(feature = "watch")]
     pub fn watch(mut self, on: bool) -> Self {
         self.watch = on;
         self
@@ -307,6 +346,17 @@ impl MockServerBuilder {
         self
     }
 
+    /// [`Self::start`] on a runtime of its own (see [`MockServer::start_blocking`]).
+    pub fn start_blocking(self) -> std::io::Result<MockServer> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let mut mock = runtime.block_on(self.start())?;
+        mock.runtime = Some(runtime);
+        Ok(mock)
+    }
+
     /// Loads the fixtures and starts serving.
     pub async fn start(self) -> std::io::Result<MockServer> {
         let store = match &self.fixtures {
@@ -314,7 +364,9 @@ impl MockServerBuilder {
             None => Store::embedded(),
         }
         .map_err(|e: StoreError| std::io::Error::other(e.to_string()))?;
+        #[cfg_attr(not(feature = "watch"), allow(unused_mut))]
         let mut mock = MockServer::start_with(AppState::new(store, self.config), self.addr).await?;
+        #[cfg(feature = "watch")]
         if let (true, Some(dir)) = (self.watch, &self.fixtures) {
             let handle = crate::reload::watch(dir, mock.state.clone())
                 .map_err(|e| std::io::Error::other(format!("watch {}: {e}", dir.display())))?;

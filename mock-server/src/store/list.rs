@@ -24,6 +24,11 @@ use serde_json::{Map, Value};
 
 use crate::store::Store;
 
+/// Why a list query is refused: the reason its 400 body gives.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadListQuery(pub String);
+
 /// Largest `limit`.
 pub const MAX_LIMIT: u64 = 100;
 /// `limit` when none is given.
@@ -130,7 +135,11 @@ pub struct ListQuery {
 
 impl ListQuery {
     /// Reads the query pairs; the error is the reason for the 400.
-    pub fn parse(pairs: &[(String, String)]) -> Result<ListQuery, String> {
+    pub fn parse(pairs: &[(String, String)]) -> Result<ListQuery, BadListQuery> {
+        Self::parse_pairs(pairs).map_err(BadListQuery)
+    }
+
+    fn parse_pairs(pairs: &[(String, String)]) -> Result<ListQuery, String> {
         let get = |k: &str| {
             pairs
                 .iter()
@@ -227,7 +236,7 @@ impl ListQuery {
 mod tests {
     use super::*;
 
-    fn q(s: &[(&str, &str)]) -> Result<ListQuery, String> {
+    fn q(s: &[(&str, &str)]) -> Result<ListQuery, BadListQuery> {
         let pairs: Vec<(String, String)> = s
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -253,7 +262,7 @@ mod tests {
             ),
         ] {
             let err = q(&case).unwrap_err();
-            assert!(err.contains(want), "{case:?}: {err}");
+            assert!(err.0.contains(want), "{case:?}: {err}");
         }
     }
 

@@ -12,10 +12,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use synthflow::contract::{
-    check_call_body, json_violation, CheckOptions, Violation, ViolationKind,
-};
+use rayon::prelude::*;
+#[cfg(feature = "validate")]
+use synthflow::contract::{check_call_body, CheckOptions};
 use synthflow::model::{CallStatus, EndCallReason};
+use synthflow::violation::{json_violation, Violation, ViolationKind};
 
 use crate::error::{ErrorBodies, Template};
 
@@ -175,7 +176,7 @@ impl Store {
         let mut bad = Vec::new();
         let mut map: FxHashMap<String, Fixture> =
             FxHashMap::with_capacity_and_hasher(calls.len(), Default::default());
-        for result in parallel_map(calls, |(source, name, body)| {
+        for result in map_on_every_core(calls, |(source, name, body)| {
             check(&name, body, &source, opts)
         }) {
             match result {
@@ -262,7 +263,9 @@ impl Store {
     }
 }
 
-/// Validates one call body; its file name (less `.json`) must be the call id it holds.
+/// Validates one call body; its file name (less `.json`) must be the call id it holds. With the
+/// `validate` feature: the full contract checks (schema, lossless decoding, invariants).
+#[cfg(feature = "validate")]
 pub fn check_fixture(
     name: &str,
     body: Bytes,
@@ -293,6 +296,40 @@ pub fn check_fixture(
     })
 }
 
+/// Checks one call body without the `validate` feature: it must decode into the typed model and
+/// hold one call whose id is the file name (less `.json`).
+#[cfg(not(feature = "validate"))]
+pub fn check_fixture(
+    name: &str,
+    body: Bytes,
+    source: &str,
+    _opts: LoadOptions,
+) -> Result<Fixture, BadFile> {
+    let fixture = decoded_fixture(name, body, source)?;
+    let envelope: synthflow::model::GetCallResponse =
+        serde_json::from_slice(&fixture.body).map_err(|e| bad(source, json_violation(&e)))?;
+    let found = envelope.call().and_then(|c| c.call_id.clone());
+    if found.as_deref() != Some(fixture.id.as_str()) {
+        return Err(bad(
+            source,
+            Violation {
+                kind: ViolationKind::Invariant,
+                pointer: "/response/calls/0/call_id".into(),
+                message: format!("expected the call id {:?} (the file name)", fixture.id),
+            },
+        ));
+    }
+    Ok(fixture)
+}
+
+#[cfg(not(feature = "validate"))]
+fn bad(source: &str, v: Violation) -> BadFile {
+    BadFile {
+        path: source.to_owned(),
+        problems: vec![v],
+    }
+}
+
 /// An embedded call body, already checked at build time (mock-server/build.rs): only decoded for
 /// the status and end reason that listings show.
 fn embedded_fixture(
@@ -301,6 +338,11 @@ fn embedded_fixture(
     source: &str,
     _opts: LoadOptions,
 ) -> Result<Fixture, BadFile> {
+    decoded_fixture(name, body, source)
+}
+
+/// A call body decoded with the typed model, for its id, status and end reason.
+fn decoded_fixture(name: &str, body: Bytes, source: &str) -> Result<Fixture, BadFile> {
     let envelope: synthflow::model::GetCallResponse =
         serde_json::from_slice(&body).map_err(|e| BadFile {
             path: source.to_owned(),
@@ -356,35 +398,13 @@ fn load_error_bodies(
     })
 }
 
-/// `f` over `items` on every core, results in input order.
-fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().div_ceil(64).max(1));
-    if threads <= 1 {
+/// `f` over `items` on every core (rayon; results in input order); a small set (the embedded one)
+/// stays on the calling thread, so a mock that loads only that starts no thread pool.
+fn map_on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
+    if items.len() < 64 {
         return items.into_iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    let mut parts: Vec<Vec<T>> = Vec::with_capacity(threads);
-    let mut items = items.into_iter();
-    loop {
-        let part: Vec<T> = items.by_ref().take(chunk).collect();
-        if part.is_empty() {
-            break;
-        }
-        parts.push(part);
-    }
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| s.spawn(move || part.into_iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("fixture loader thread"))
-            .collect()
-    })
+    items.into_par_iter().map(f).collect()
 }
 
 fn read_json_files(dir: &Path) -> Result<Vec<(String, String, Bytes)>, StoreError> {
@@ -411,7 +431,7 @@ fn read_json_files(dir: &Path) -> Result<Vec<(String, String, Bytes)>, StoreErro
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     paths.sort();
-    parallel_map(paths, |p| {
+    map_on_every_core(paths, |p| {
         let bytes = std::fs::read(&p).map_err(|source| StoreError::Io {
             path: p.display().to_string(),
             source,

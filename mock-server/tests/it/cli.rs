@@ -179,3 +179,22 @@ fn sigterm_stops_the_server_with_exit_code_zero() {
     let code = child.wait().unwrap();
     assert!(code.success(), "{code:?}");
 }
+
+#[test]
+fn healthcheck_exits_0_on_a_live_mock_and_1_on_a_closed_port() {
+    let server = start_in(&["--port", "0"], &repo());
+    // The start-up line's URL: http://127.0.0.1:PORT/v2
+    let port = server
+        .1
+        .trim_end_matches("/v2")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let live = run(&["healthcheck", "--port", &port]);
+    assert!(live.status.success(), "{live:?}");
+    drop(server);
+    let closed = run(&["healthcheck", "--port", &port]);
+    assert_eq!(closed.status.code(), Some(1), "{closed:?}");
+    assert!(String::from_utf8_lossy(&closed.stderr).contains("synthflow-mock healthcheck:"));
+}

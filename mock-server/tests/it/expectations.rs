@@ -18,7 +18,7 @@ async fn an_unmet_expectation_names_the_expected_and_the_received_requests() {
     let mock = MockServer::start().await.unwrap();
     mock.expect(Expectation::get_call(ID).times(1));
     get(&mock.call_url("3e0d8a52-c716-4f9b-8a24-6b5e13f7c9dX")).await;
-    let msg = mock.check_expectations().unwrap_err();
+    let msg = mock.check_expectations().unwrap_err().to_string();
     assert!(
         msg.contains(&format!(
             "GET /v2/calls/{ID}: expected exactly 1 matching request(s), received 0"
@@ -59,7 +59,7 @@ async fn a_predicate_and_counts_select_the_requests_they_name() {
         .expect(bad_list.times(1));
     mock.verify();
     mock.expect(Expectation::any().named("a fourth request").at_least(5));
-    let msg = mock.check_expectations().unwrap_err();
+    let msg = mock.check_expectations().unwrap_err().to_string();
     assert!(
         msg.starts_with("synthflow-mock: 1 expectation(s) not met"),
         "{msg}"

@@ -23,3 +23,4 @@ mod record;
 mod reload;
 mod scenarios;
 mod shutdown;
+mod webhook;

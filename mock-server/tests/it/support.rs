@@ -71,3 +71,103 @@ pub async fn get(mock: &synthflow_mock::MockServer, path: &str) -> reqwest::Resp
         .await
         .unwrap()
 }
+
+/// One request a [`Receiver`] got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: http::HeaderMap,
+    pub body: bytes::Bytes,
+    pub at: std::time::Instant,
+}
+
+/// A webhook receiver on loopback (an axum server on 127.0.0.1:0): answers the given statuses
+/// in order, then 200; keeps every request. Stops when dropped.
+pub struct Receiver {
+    pub url: String,
+    pub got: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Receiver {
+    /// What it got so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.got.lock().unwrap().clone()
+    }
+
+    /// Waits until it got `n` requests (panics after 10 s).
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        for _ in 0..1000 {
+            let got = self.received();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("receiver got {} of {n} requests", self.received().len());
+    }
+}
+
+/// A receiver answering `statuses` in order, then 200.
+pub async fn receiver(statuses: Vec<u16>) -> Receiver {
+    receiver_with(move |i, _| statuses.get(i).copied().unwrap_or(200)).await
+}
+
+/// A receiver whose answer to its `i`-th request (from 0) is `decide(i, &request)`.
+pub async fn receiver_with(
+    decide: impl Fn(usize, &Received) -> u16 + Send + Sync + 'static,
+) -> Receiver {
+    use axum::extract::State;
+    use std::sync::{Arc, Mutex};
+    type Shared = (
+        Arc<Mutex<Vec<Received>>>,
+        Arc<dyn Fn(usize, &Received) -> u16 + Send + Sync>,
+    );
+    let got: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let shared: Shared = (got.clone(), Arc::new(decide));
+    async fn hook(
+        State((got, decide)): State<Shared>,
+        headers: http::HeaderMap,
+        body: bytes::Bytes,
+    ) -> (http::StatusCode, &'static str) {
+        let r = Received {
+            headers,
+            body,
+            at: std::time::Instant::now(),
+        };
+        let i = {
+            let mut g = got.lock().unwrap();
+            g.push(r.clone());
+            g.len() - 1
+        };
+        let status = decide(i, &r);
+        (http::StatusCode::from_u16(status).unwrap(), "answer")
+    }
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(hook))
+        .with_state(shared);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Receiver { url, got, task }
+}
+
+/// A receiver that accepts connections and never answers; its URL.
+pub async fn silent_receiver() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    (url, task)
+}

@@ -7,10 +7,12 @@ use clap::{Parser, Subcommand};
 
 mod drift;
 mod generate;
+mod healthcheck;
 mod list;
 mod record;
 mod serve;
 mod validate;
+mod webhook;
 
 /// An offline mock of Synthflow's `GET /v2/calls/{call_id}`. With no arguments it serves the
 /// fixtures embedded in the binary on 127.0.0.1:8080.
@@ -27,6 +29,8 @@ struct Cli {
     serve: serve::ServeArgs,
 }
 
+// Parsed once at start: the size of the serve variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the fixtures (the default).
@@ -41,6 +45,11 @@ enum Command {
     Drift(drift::DriftArgs),
     /// Write realistic, self-consistent fixtures, reproducible from a seed.
     Generate(generate::GenerateArgs),
+    /// Exit 0 when the mock on 127.0.0.1:PORT answers GET /healthz with 200 (a container's
+    /// HEALTHCHECK: needs no shell or curl).
+    Healthcheck(healthcheck::HealthcheckArgs),
+    /// Post-call webhooks: `webhook send` fires one, signed, at a receiver under test.
+    Webhook(webhook::WebhookCmd),
 }
 
 fn main() -> ExitCode {
@@ -53,5 +62,7 @@ fn main() -> ExitCode {
         Some(Command::Record(args)) => record::run(args),
         Some(Command::Drift(args)) => drift::run(args),
         Some(Command::Generate(args)) => generate::run(&args),
+        Some(Command::Healthcheck(args)) => healthcheck::run(&args),
+        Some(Command::Webhook(cmd)) => webhook::run(cmd),
     }
 }

@@ -8,7 +8,8 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use synthflow_mock::{
     auth::AdminToken, reload, serve_app_with, AdminAccess, AppState, AuthPolicy, Config, Fault,
-    GlobalFaults, LoadOptions, RandomFaults, ScenarioFile, ServeOptions, Store, UnknownIdStatus,
+    GlobalFaults, LoadOptions, RandomFaults, ScenarioFile, Secret, ServeOptions, Store,
+    UnknownIdStatus, WebhookConfig,
 };
 
 #[derive(Args, Debug, Clone)]
@@ -104,6 +105,95 @@ pub struct ServeArgs {
     /// back to the system (glibc's malloc_trim); 0 = never.
     #[arg(long, env = "SYNTHFLOW_MOCK_MEMORY_TRIM_SECS", default_value_t = 10)]
     pub memory_trim_secs: u64,
+    #[command(flatten)]
+    pub webhook: WebhookArgs,
+}
+
+/// The post-call webhook sender's flags (see docs/webhooks.md).
+#[derive(Args, Debug, Clone)]
+pub struct WebhookArgs {
+    /// Default post-call webhook URL (http only), for calls made without external_webhook_url.
+    #[arg(long, env = "SYNTHFLOW_MOCK_WEBHOOK_URL", value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// Secret to sign webhooks with (prefer the env var: a flag shows in `ps`). Unset: unsigned.
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub webhook_secret: Option<String>,
+    /// Wire name of the signature header (the docs print its WSGI form HTTP_SYNTHFLOW_SIGNATURE).
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_WEBHOOK_SIGNATURE_HEADER",
+        default_value = "Synthflow-Signature",
+        value_name = "NAME"
+    )]
+    pub webhook_signature_header: String,
+    /// Attempts per delivery, the first included (the vendor publishes no policy).
+    #[arg(long, env = "SYNTHFLOW_MOCK_WEBHOOK_ATTEMPTS", default_value_t = 3)]
+    pub webhook_attempts: u32,
+    /// Milliseconds before the first retry, doubled before each next one.
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_WEBHOOK_BACKOFF_MS",
+        default_value_t = 1000
+    )]
+    pub webhook_backoff_ms: u64,
+    /// Timeout of one delivery attempt, in milliseconds.
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_WEBHOOK_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub webhook_timeout_ms: u64,
+    /// Deliveries that may wait in the queue; more are dropped (counted, logged).
+    #[arg(long, env = "SYNTHFLOW_MOCK_WEBHOOK_QUEUE", default_value_t = 1000)]
+    pub webhook_queue: usize,
+    /// Delivery journal size, in attempts (0 = off).
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_WEBHOOK_JOURNAL_SIZE",
+        default_value_t = 1000
+    )]
+    pub webhook_journal_size: usize,
+    /// Seconds given to pending deliveries at shutdown; those left are reported.
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_WEBHOOK_SHUTDOWN_GRACE",
+        default_value_t = 5
+    )]
+    pub webhook_shutdown_grace: u64,
+}
+
+impl WebhookArgs {
+    fn config(&self) -> Result<WebhookConfig, String> {
+        let signature_header = http::HeaderName::from_bytes(
+            self.webhook_signature_header.as_bytes(),
+        )
+        .map_err(|e| {
+            format!(
+                "synthflow-mock: --webhook-signature-header {:?}: {e}",
+                self.webhook_signature_header
+            )
+        })?;
+        Ok(WebhookConfig {
+            default_url: self.webhook_url.clone(),
+            secret: self
+                .webhook_secret
+                .clone()
+                .filter(|s| !s.is_empty())
+                .map(Secret::new),
+            signature_header,
+            attempts: self.webhook_attempts,
+            backoff: std::time::Duration::from_millis(self.webhook_backoff_ms),
+            timeout: std::time::Duration::from_millis(self.webhook_timeout_ms),
+            queue: self.webhook_queue,
+            journal_size: self.webhook_journal_size,
+            ..WebhookConfig::default()
+        })
+    }
 }
 
 /// `--unknown-id-status`: "400" or "404" (help texts as the values' docs say).
@@ -195,7 +285,15 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let webhooks = match args.webhook.config() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
     let config = Config {
+        webhooks,
         auth: AuthPolicy::tokens(args.tokens),
         unknown_id: args.unknown_id_status,
         retry_after: (!args.no_retry_after).then_some(args.retry_after),
@@ -263,7 +361,18 @@ pub fn run(args: ServeArgs) -> ExitCode {
             header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout),
             shutdown_timeout: Some(std::time::Duration::from_secs(args.shutdown_timeout)),
         };
-        match serve_app_with(listener, state, shutdown, options).await {
+        let hooks = state.webhooks().clone();
+        let grace = std::time::Duration::from_secs(args.webhook.webhook_shutdown_grace);
+        let served = serve_app_with(listener, state, shutdown, options).await;
+        let report = hooks.shutdown(grace).await;
+        if !report.pending.is_empty() {
+            eprintln!(
+                "synthflow-mock: {} webhook(s) not delivered at shutdown: {}",
+                report.pending.len(),
+                report.pending.join(", ")
+            );
+        }
+        match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("synthflow-mock: {e}");
