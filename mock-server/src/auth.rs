@@ -65,6 +65,43 @@ impl AuthPolicy {
     }
 }
 
+/// The admin API's token (`--admin-token`): admin requests must carry `Authorization: Bearer
+/// <token>` when one is set. Compared in constant time: both sides are hashed (SHA-256) first and
+/// the digests compared with `subtle`, so neither the content nor the length of the token leaks
+/// through timing. Never printed (`Debug` says `AdminToken(<redacted>)`).
+#[derive(Clone)]
+pub struct AdminToken([u8; 32]);
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(<redacted>)")
+    }
+}
+
+impl AdminToken {
+    /// The token; `None` for an empty one (an empty token would protect nothing).
+    pub fn new(token: &str) -> Option<AdminToken> {
+        (!token.is_empty()).then(|| AdminToken(digest(token.as_bytes())))
+    }
+
+    /// Whether the request carries this token, once, as `Authorization: Bearer <token>`.
+    pub fn accepts(&self, headers: &HeaderMap) -> bool {
+        let mut values = headers.get_all(AUTHORIZATION).iter();
+        let (Some(value), None) = (values.next(), values.next()) else {
+            return false;
+        };
+        let Some(token) = value.to_str().ok().and_then(bearer_token) else {
+            return false;
+        };
+        subtle::ConstantTimeEq::ct_eq(&digest(token.as_bytes())[..], &self.0[..]).into()
+    }
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
 /// The token of `Bearer <token>` (scheme case-insensitive, RFC 7235), if non-empty.
 fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, rest) = value.trim().split_once(' ')?;
@@ -127,6 +164,18 @@ mod tests {
             p.check(&headers(&["Bearer bad"])),
             Err(ApiError::InvalidToken)
         ));
+    }
+
+    #[test]
+    fn the_admin_token_is_accepted_as_bearer_only_and_never_printed() {
+        let t = AdminToken::new("adm1n").unwrap();
+        assert!(t.accepts(&headers(&["Bearer adm1n"])));
+        assert!(!t.accepts(&headers(&["Bearer adm1n2"])));
+        assert!(!t.accepts(&headers(&["Basic adm1n"])));
+        assert!(!t.accepts(&headers(&[])));
+        assert!(!t.accepts(&headers(&["Bearer adm1n", "Bearer adm1n"])));
+        assert!(AdminToken::new("").is_none());
+        assert!(!format!("{t:?}").contains("adm1n"));
     }
 
     #[test]

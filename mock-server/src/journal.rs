@@ -1,11 +1,14 @@
 //! The request journal: what clients asked, so a test can verify what its client sent.
 //!
 //! A bounded ring (the oldest entry goes when it is full: memory stays flat however long the mock
-//! runs). Each entry holds the method, path, query, headers and the answer's status, with every
-//! credential redacted before it is stored: `Authorization` keeps its scheme only (`Bearer
-//! [redacted]`), `Cookie`, `Proxy-Authorization`, `X-Api-Key` and query parameters named like a
-//! key or token are replaced whole. A request for an unknown call id carries the nearest known
-//! ids (Levenshtein), so a typo is found at once. Admin requests are not journaled.
+//! runs), bounded in entries and in bytes ([`DEFAULT_MAX_BYTES`]). Each entry holds the method,
+//! path, query, headers and the answer's status, with every credential redacted before it is
+//! stored: `Authorization` keeps its scheme only (`Bearer [redacted]`); `Cookie`, and every header
+//! and query parameter whose name (percent-decoded) contains one of [`SECRET_NAMES`], are replaced
+//! whole. Each stored field is cut to [`FIELD_MAX`] bytes and the headers to [`HEADERS_MAX`], marked
+//! where cut, so one fat request cannot fill the journal. A request for an unknown call id carries
+//! the nearest known ids (Levenshtein), so a typo is found at once. Admin requests are not
+//! journaled.
 
 use http::HeaderMap;
 use serde::Serialize;
@@ -40,8 +43,22 @@ pub struct Entry {
 #[derive(Debug, Clone)]
 pub struct Miss(pub Vec<String>);
 
-/// Bytes the journal may hold by default (see [`crate::ring`]).
-pub const DEFAULT_MAX_BYTES: usize = 16 * 1024 * 1024;
+/// Bytes the journal may hold by default (see [`crate::ring`]): about 2,000 ordinary requests, or
+/// ~190 of the fattest (each field cut to [`FIELD_MAX`], headers to [`HEADERS_MAX`]).
+pub const DEFAULT_MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// Bytes kept of one stored field (path, query, a header's name or value); the rest is cut and
+/// the cut marked (`…[N bytes cut]`).
+pub const FIELD_MAX: usize = 4 * 1024;
+
+/// Bytes kept of one request's headers, names and values together; the headers after it are
+/// replaced by one marker pair (`("…", "[N headers cut]")`).
+pub const HEADERS_MAX: usize = 16 * 1024;
+
+/// A field as stored: cut to [`FIELD_MAX`], marked when cut.
+pub fn field(text: &str) -> String {
+    crate::ring::bounded(text, FIELD_MAX)
+}
 
 impl Weigh for Entry {
     fn weight(&self) -> usize {
@@ -115,42 +132,108 @@ impl Journal {
     }
 }
 
-/// Headers with credentials redacted.
+/// What a name holds when it names a secret (case-insensitive, after percent-decoding): such a
+/// header or query parameter is stored as [`REDACTED`].
+pub const SECRET_NAMES: [&str; 13] = [
+    "token",
+    "key",
+    "secret",
+    "password",
+    "passwd",
+    "signature",
+    "auth",
+    "credential",
+    "session",
+    "jwt",
+    "bearer",
+    "private",
+    "cookie",
+];
+
+/// Headers with credentials redacted, each name and value cut to [`FIELD_MAX`], all of them to
+/// [`HEADERS_MAX`].
 pub fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(name, value)| {
-            let n = name.as_str();
-            let v = match n {
-                "authorization" | "proxy-authorization" => {
-                    let text = value.to_str().unwrap_or("");
-                    match text.trim().split_once(' ') {
-                        Some((scheme, _)) => format!("{scheme} {REDACTED}"),
-                        None => REDACTED.to_owned(),
-                    }
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    for (i, (name, value)) in headers.iter().enumerate() {
+        let n = name.as_str();
+        let v = match n {
+            "authorization" | "proxy-authorization" => {
+                let text = value.to_str().unwrap_or("");
+                match text.trim().split_once(' ') {
+                    Some((scheme, _)) => format!("{} {REDACTED}", field(scheme)),
+                    None => REDACTED.to_owned(),
                 }
-                _ if is_secret_name(n) || n == "cookie" => REDACTED.to_owned(),
-                _ => String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            };
-            (n.to_owned(), v)
-        })
-        .collect()
+            }
+            _ if is_secret_name(n) => REDACTED.to_owned(),
+            _ => field(&String::from_utf8_lossy(value.as_bytes())),
+        };
+        let n = field(n);
+        if bytes + n.len() + v.len() > HEADERS_MAX {
+            let cut = headers.len() - i;
+            out.push(("…".to_owned(), format!("[{cut} headers cut]")));
+            break;
+        }
+        bytes += n.len() + v.len();
+        out.push((n, v));
+    }
+    out
 }
 
-fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    ["token", "key", "secret", "password", "signature"]
-        .iter()
-        .any(|s| n.contains(s))
+/// Whether a header or query parameter name names a secret: it contains one of [`SECRET_NAMES`]
+/// once percent-decoded (repeatedly, so `%2574oken` is `token` too), case-insensitively.
+pub fn is_secret_name(name: &str) -> bool {
+    let mut n = name.to_ascii_lowercase();
+    for _ in 0..4 {
+        if SECRET_NAMES.iter().any(|s| n.contains(s)) {
+            return true;
+        }
+        match percent_decoded(&n) {
+            Some(d) => n = d.to_ascii_lowercase(),
+            None => return false,
+        }
+    }
+    false
 }
 
-/// A query string with credential-like parameters redacted.
+/// `text` with its `%XX` escapes (and `+`) decoded, lossily; `None` when there is nothing to decode.
+fn percent_decoded(text: &str) -> Option<String> {
+    if !text.contains(['%', '+']) {
+        return None;
+    }
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match b[i] {
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// A query string with credential-like parameters redacted (names decoded before matching).
 pub fn redact_query(query: &str) -> String {
     query
         .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if is_secret_name(k) => format!("{k}={REDACTED}"),
-            _ => pair.to_owned(),
+        .map(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(k, _)| k);
+            if is_secret_name(name) {
+                format!("{name}={REDACTED}")
+            } else {
+                pair.to_owned()
+            }
         })
         .collect::<Vec<_>>()
         .join("&")
@@ -225,6 +308,40 @@ mod tests {
         assert!(r.contains(&("authorization".into(), "Bearer [redacted]".into())));
         assert!(r.contains(&("accept".into(), "application/json".into())));
         assert_eq!(redact_query("a=1&api_key=s3cret"), "a=1&api_key=[redacted]");
+    }
+
+    #[test]
+    fn names_are_decoded_before_matching() {
+        for name in [
+            "%74oken",
+            "%2574oken",
+            "AUTH",
+            "x%2Dauth",
+            "my+session",
+            "%4a%57%54",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in ["accept", "model_id", "%zz", "%", "a%4"] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn fat_headers_are_cut_per_value_and_in_total() {
+        let mut h = HeaderMap::new();
+        let fat = HeaderValue::from_str(&"v".repeat(10_000)).unwrap();
+        for i in 0..80 {
+            h.insert(
+                http::HeaderName::from_bytes(format!("x-fat-{i}").as_bytes()).unwrap(),
+                fat.clone(),
+            );
+        }
+        let r = redact_headers(&h);
+        let total: usize = r.iter().map(|(k, v)| k.len() + v.len()).sum();
+        assert!(total <= HEADERS_MAX + 64, "{total}");
+        assert!(r[0].1.len() < FIELD_MAX + 32 && r[0].1.ends_with("bytes cut]"));
+        assert_eq!(r.last().unwrap().0, "…");
     }
 
     #[test]

@@ -35,6 +35,18 @@ pub struct ReloadReport {
     pub removed: Vec<String>,
     /// Files refused (their call keeps its last good version).
     pub bad: Vec<BadFile>,
+    /// Files refused whose call was not served before: nothing is served for it.
+    pub bad_new: Vec<BadFile>,
+}
+
+impl ReloadReport {
+    fn refuse(&mut self, known: bool, bad: BadFile) {
+        if known {
+            self.bad.push(bad);
+        } else {
+            self.bad_new.push(bad);
+        }
+    }
 }
 
 /// The folder the call files are in: `DIR/calls` when present, `DIR` otherwise (as
@@ -77,15 +89,19 @@ pub fn reload_dir(dir: &Path, state: &AppState) -> ReloadReport {
             let id = name.strip_suffix(".json").unwrap_or(&name).to_owned();
             seen.insert(id.clone());
             let source = path.display().to_string();
+            let known = store.get(&id).is_some();
             let bytes = match bytes {
                 Ok(b) => b,
                 Err(e) => {
-                    report.bad.push(BadFile {
-                        path: source,
-                        problems: vec![synthflow::contract::json_violation(
-                            &serde_json::Error::io(e),
-                        )],
-                    });
+                    report.refuse(
+                        known,
+                        BadFile {
+                            path: source,
+                            problems: vec![synthflow::contract::json_violation(
+                                &serde_json::Error::io(e),
+                            )],
+                        },
+                    );
                     continue;
                 }
             };
@@ -97,7 +113,7 @@ pub fn reload_dir(dir: &Path, state: &AppState) -> ReloadReport {
                     store.insert(f);
                     report.updated.push(id);
                 }
-                Err(b) => report.bad.push(b),
+                Err(b) => report.refuse(known, b),
             }
         }
         let gone: Vec<String> = store
@@ -118,6 +134,9 @@ pub fn reload_dir(dir: &Path, state: &AppState) -> ReloadReport {
     }
     for b in &report.bad {
         tracing::error!(file = %b.path, problems = %b, "reload: bad file, keeping its last good version");
+    }
+    for b in &report.bad_new {
+        tracing::error!(file = %b.path, problems = %b, "reload: bad new file, not served until it is fixed");
     }
     report
 }

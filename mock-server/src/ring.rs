@@ -106,6 +106,29 @@ impl<T: Weigh + Clone> Ring<T> {
             .collect()
     }
 
+    /// Records after sequence number `after`, oldest first: at most `limit`, and no more than
+    /// `max_bytes` by weight (at least one record when any is after `after`, so a page always
+    /// moves). The flag says whether records after the last one returned remain.
+    pub fn page_within(
+        &self,
+        after: u64,
+        limit: usize,
+        max_bytes: usize,
+        seq_of: impl Fn(&T) -> u64,
+    ) -> (Vec<T>, bool) {
+        let g = self.lock();
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        for (w, r) in g.records.iter().filter(|(_, r)| seq_of(r) > after) {
+            if out.len() >= limit || (!out.is_empty() && bytes + w > max_bytes) {
+                return (out, true);
+            }
+            bytes += w;
+            out.push(r.clone());
+        }
+        (out, false)
+    }
+
     /// Records kept and the bytes they weigh.
     pub fn usage(&self) -> (usize, usize) {
         let g = self.lock();
@@ -183,6 +206,26 @@ mod tests {
         }
         let page: Vec<u64> = r.page(4, 3, |e| e.0).iter().map(|e| e.0).collect();
         assert_eq!(page, [5, 6, 7]);
+    }
+
+    #[test]
+    fn a_bounded_page_stops_at_its_byte_budget_and_says_more_remain() {
+        let r = Ring::new(100, 10_000);
+        for _ in 0..10 {
+            r.push(R(0, 100));
+        }
+        let (page, more) = r.page_within(0, 5, 250, |e| e.0);
+        assert_eq!(page.iter().map(|e| e.0).collect::<Vec<_>>(), [1, 2]);
+        assert!(more);
+        let (page, more) = r.page_within(8, 5, 250, |e| e.0);
+        assert_eq!(page.iter().map(|e| e.0).collect::<Vec<_>>(), [9, 10]);
+        assert!(!more);
+        let (page, _) = r.page_within(0, 5, 10, |e| e.0);
+        assert_eq!(
+            page.len(),
+            1,
+            "one record over the budget still makes a page"
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! HTTP/1.1 with keep-alive and pipelining through hyper's connection builder rather than
 //! `axum::serve`, for the header-read timeout the latter lacks; each connection's requests go to
 //! [`Entry::handle`] with the peer address. Graceful: when `shutdown` completes the listener
-//! closes and in-flight requests finish.
+//! closes and in-flight requests finish, until [`ServeOptions::shutdown_timeout`]: then the
+//! connections still busy are closed and counted in a log line.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,17 +23,25 @@ use crate::state::AppState;
 /// before the server closes it, so a client that connects and sends nothing is not held forever.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long in-flight requests may take to finish once shutdown starts, by default: well under
+/// the 30 s orchestrators give (Kubernetes' default grace period).
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Connection settings of [`serve_with`]; [`serve`] uses the defaults.
 #[derive(Debug, Clone, Copy)]
 pub struct ServeOptions {
     /// See [`HEADER_READ_TIMEOUT`]; zero turns it off.
     pub header_read_timeout: Duration,
+    /// Once shutdown starts, how long in-flight requests may take before their connections are
+    /// closed (see [`SHUTDOWN_TIMEOUT`]); `None`: as long as they take.
+    pub shutdown_timeout: Option<Duration>,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
             header_read_timeout: HEADER_READ_TIMEOUT,
+            shutdown_timeout: Some(SHUTDOWN_TIMEOUT),
         }
     }
 }
@@ -121,6 +130,10 @@ where
             .header_read_timeout(options.header_read_timeout);
     }
     let graceful = GracefulShutdown::new();
+    // Dropped at the shutdown deadline: every connection task still running then ends (its
+    // connection closes). `open` counts the tasks, for the log line.
+    let (cut_tx, cut_rx) = tokio::sync::watch::channel(());
+    let open = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -141,14 +154,55 @@ where
         // Small JSON answers: send them now rather than wait for Nagle.
         let _ = stream.set_nodelay(true);
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service(peer)));
+        let mut cut = cut_rx.clone();
+        let open = OpenGuard::new(&open);
         tokio::spawn(async move {
-            // A connection's own failure (reset, timeout, bad request head) concerns only it.
-            let _ = conn.await;
+            let _open = open;
+            tokio::select! {
+                // A connection's own failure (reset, timeout, bad request head) concerns only it.
+                _ = conn => {}
+                _ = cut.changed() => {}
+            }
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    let busy = open.load(std::sync::atomic::Ordering::Relaxed);
+    match options.shutdown_timeout {
+        None => graceful.shutdown().await,
+        Some(deadline) => {
+            if tokio::time::timeout(deadline, graceful.shutdown())
+                .await
+                .is_err()
+            {
+                let cut = open.load(std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(
+                    cut,
+                    deadline_s = deadline.as_secs_f64(),
+                    "shutdown deadline reached: closing {cut} connection(s) still busy"
+                );
+            } else {
+                tracing::info!(connections = busy, "shutdown: every request finished");
+            }
+        }
+    }
+    drop(cut_tx);
     Ok(())
+}
+
+/// Counts a connection task while it lives.
+struct OpenGuard(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl OpenGuard {
+    fn new(open: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> OpenGuard {
+        open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        OpenGuard(open.clone())
+    }
+}
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 fn is_connection_error(e: &std::io::Error) -> bool {

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 
-use crate::auth::AuthPolicy;
+use crate::auth::{AdminToken, AuthPolicy};
 use crate::behaviour::faults::{Fault, GlobalFaults};
 use crate::behaviour::made_calls::{FinalCall, MadeCallConfig, MadeLog};
 use crate::behaviour::scenario::{Active, Scenario, ScenarioError};
@@ -135,6 +135,13 @@ pub struct Config {
     pub faults: GlobalFaults,
     /// How fixtures added at run time (admin API, hot reload) are checked.
     pub load: LoadOptions,
+    /// Bytes the request journal may hold (0 = off); see [`crate::journal::DEFAULT_MAX_BYTES`].
+    pub journal_bytes: usize,
+    /// The token admin requests must carry as `Authorization: Bearer` (`None`: none needed).
+    pub admin_token: Option<AdminToken>,
+    /// The host the mock was told to listen on (`--host`): an admin request's `Host` may name it
+    /// besides a loopback name.
+    pub host: Option<String>,
     /// How post-call webhooks are sent (default URL, secret, retry policy, queue).
     pub webhooks: WebhookConfig,
     /// Calls made through `POST /v2/calls`: lifecycle duration, bound, outcome rules.
@@ -151,6 +158,9 @@ impl Default for Config {
             journal_size: 0,
             faults: GlobalFaults::default(),
             load: LoadOptions::default(),
+            journal_bytes: crate::journal::DEFAULT_MAX_BYTES,
+            admin_token: None,
+            host: None,
             webhooks: WebhookConfig::default(),
             made_calls: MadeCallConfig::default(),
         }
@@ -223,7 +233,7 @@ impl AppState {
                     store,
                     list: OnceLock::new(),
                 }),
-                journal: Journal::new(config.journal_size),
+                journal: Journal::with_bytes(config.journal_size, config.journal_bytes),
                 webhooks: Webhooks::new(config.webhooks.clone()),
                 config,
                 faults: ArcSwap::from_pointee(faults),

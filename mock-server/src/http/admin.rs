@@ -2,8 +2,12 @@
 //! run time, read the journal, reset.
 //!
 //! Off by default (`--admin loopback|any`). With `loopback` it answers only peers on a loopback
-//! address; any other peer, or a request whose peer is unknown, gets the live-shaped 403. Every
-//! refusal goes through [`ApiError`] like the rest of the service.
+//! address; any other peer, or a request whose peer is unknown, gets the live-shaped 403. In every
+//! mode (see [`access`]) a request is also refused (403) when its `Host` is not a loopback name,
+//! the configured `--host` or an IP address (DNS rebinding), when it carries an `Origin` other
+//! than the mock's own (a web page on another origin), and, when an admin token is set, unless it
+//! carries `Authorization: Bearer <token>`. Every refusal goes through [`ApiError`] like the rest
+//! of the service.
 //!
 //! | method + path | body | effect |
 //! |---|---|---|
@@ -14,7 +18,7 @@
 //! | `PUT /__admin/scenarios/{id}` | `{"faults":["code=429"],"lifecycle":{"advance":"per-poll"}}` | sets it (progress from zero) |
 //! | `DELETE /__admin/scenarios/{id}` | | removes it |
 //! | `GET`/`PUT`/`DELETE /__admin/faults` | `{"always":"latency=200","random":{"rate":0.1,"seed":7}}` | the global faults |
-//! | `GET /__admin/requests` | | the journal, oldest first |
+//! | `GET /__admin/requests?after=SEQ&limit=N` | | the journal, oldest first, paged (limit 100 by default, at most 1000; `next_after` is the cursor of the next page, `null` at the end) |
 //! | `DELETE /__admin/requests` | | empties it |
 //! | `POST /__admin/reset` | | empties the journal, restarts every scenario and the random sequence |
 //! | `/__admin/webhooks...` | | the webhook sender: see `admin_webhooks` |
@@ -65,18 +69,36 @@ fn peer(req: &Request) -> Option<SocketAddr> {
         .map(|c| c.0)
 }
 
-/// Refuses peers the admin API does not serve.
+/// Refuses peers the admin API does not serve, requests a browser sent for another origin or
+/// host (cross-site requests, DNS rebinding), and requests without the admin token when one is
+/// set: all 403, before any handler runs, so a refused request changes nothing.
 async fn access(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let allowed = match state.config().admin {
+    let config = state.config();
+    let allowed = match config.admin {
         AdminAccess::Off => false,
         AdminAccess::Any => true,
         AdminAccess::Loopback => peer(&req).is_some_and(|p| p.ip().is_loopback()),
     };
-    if !allowed {
-        tracing::warn!(peer = ?peer(&req), "admin request refused");
-        return ApiError::Forbidden.with_description(
+    let refusal = if !allowed {
+        Some(
             "The admin API answers loopback clients only (start with --admin any to allow others).",
-        );
+        )
+    } else if !super::admin_guard::host_allowed(&req, config.host.as_deref()) {
+        Some("The admin API answers requests for a loopback host name, an IP address or the configured --host only.")
+    } else if !super::admin_guard::origin_allowed(&req) {
+        Some("The admin API refuses requests from another origin.")
+    } else if config
+        .admin_token
+        .as_ref()
+        .is_some_and(|t| !t.accepts(req.headers()))
+    {
+        Some("The admin API needs the admin token: Authorization: Bearer <token>.")
+    } else {
+        None
+    };
+    if let Some(why) = refusal {
+        tracing::warn!(peer = ?peer(&req), reason = why, "admin request refused");
+        return ApiError::Forbidden.with_description(why);
     }
     next.run(req).await
 }
@@ -172,11 +194,31 @@ async fn delete_faults(State(state): State<AppState>) -> Response {
     ok(json!({}))
 }
 
-async fn requests(State(state): State<AppState>) -> Response {
-    ok(json!({
-        "capacity": state.journal().capacity(),
-        "requests": state.journal().entries(),
-    }))
+async fn requests(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+) -> Result<Response, Refusal> {
+    let page =
+        super::admin_guard::Page::parse(uri.query()).map_err(|e| ApiError::BadQuery.describe(e))?;
+    let journal = state.journal();
+    let (requests, more) = journal.ring().page_within(
+        page.after,
+        page.limit,
+        super::admin_guard::PAGE_MAX_BYTES,
+        |e| e.seq,
+    );
+    let next_after = more.then(|| requests.last().map(|e| e.seq)).flatten();
+    let (stored, stored_bytes) = journal.ring().usage();
+    Ok(ok(json!({
+        "capacity": journal.capacity(),
+        "max_bytes": journal.ring().max_bytes(),
+        "stored": stored,
+        "stored_bytes": stored_bytes,
+        "after": page.after,
+        "limit": page.limit,
+        "next_after": next_after,
+        "requests": requests,
+    })))
 }
 
 async fn clear_requests(State(state): State<AppState>) -> Response {

@@ -175,9 +175,12 @@ impl Finish {
         .then(|| journal::Entry {
             seq: 0,
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            method: req.method().to_string(),
-            path: req.uri().path().to_owned(),
-            query: req.uri().query().map(journal::redact_query),
+            method: journal::field(req.method().as_str()),
+            path: journal::field(req.uri().path()),
+            query: req
+                .uri()
+                .query()
+                .map(|q| journal::field(&journal::redact_query(q))),
             headers: journal::redact_headers(req.headers()),
             status: 0,
             fault: None,
@@ -217,12 +220,33 @@ impl Finish {
             tracing::info!(
                 target: LOG_TARGET,
                 method = %method,
-                path = uri.path(),
+                path = %Cut(uri.path(), LOG_PATH_MAX),
                 status = resp.status().as_u16(),
                 latency_us = start.elapsed().as_micros() as u64,
                 "request"
             );
         }
+    }
+}
+
+/// Bytes of the path the log line carries: a 65 kB URL does not write a 65 kB line.
+pub const LOG_PATH_MAX: usize = 512;
+
+/// `text` written cut to `max` bytes (on a character boundary) and marked when cut, like
+/// [`crate::ring::bounded`] but without allocating (the log line is on the hot path).
+struct Cut<'a>(&'a str, usize);
+
+impl std::fmt::Display for Cut<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Cut(text, max) = *self;
+        if text.len() <= max {
+            return f.write_str(text);
+        }
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        write!(f, "{}…[{} bytes cut]", &text[..end], text.len() - end)
     }
 }
 

@@ -4,9 +4,11 @@
 //!   hands the request to the router, then writes refusal bodies, journals and logs;
 //! - `routes`: the API's routes and their handlers (they `?` into [`crate::error::Refusal`]);
 //! - `make_call`: `POST /v2/calls`, a call made and played out by the clock;
-//! - `admin`: runtime control under `/__admin`, when enabled (`admin_webhooks`: its webhook part).
+//! - `admin`: runtime control under `/__admin`, when enabled (`admin_webhooks`: its webhook part;
+//!   `admin_guard`: its checks of `Host`, `Origin` and the journal's paging).
 
 pub mod admin;
+mod admin_guard;
 mod admin_webhooks;
 pub mod entry;
 mod make_call;

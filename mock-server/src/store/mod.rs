@@ -419,8 +419,14 @@ fn read_json_files(dir: &Path) -> Result<Vec<(String, String, Bytes)>, StoreErro
         .map_err(io)?
         .filter_map(Result::ok)
         .filter(|e| {
-            e.file_type()
-                .is_ok_and(|t| t.is_file() || (t.is_symlink() && e.path().is_file()))
+            e.file_type().is_ok_and(|t| {
+                let keep = t.is_file() || (t.is_symlink() && e.path().is_file());
+                if !keep && t.is_symlink() && e.path().extension().is_some_and(|x| x == "json") {
+                    // `validate` reports it; `serve` goes on without it, but says so.
+                    tracing::warn!(file = %e.path().display(), "skipped: a symlink that does not lead to a readable file");
+                }
+                keep
+            })
         })
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))

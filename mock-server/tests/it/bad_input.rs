@@ -40,6 +40,7 @@ fn server() -> Server {
     let options = ServeOptions {
         // Short, so the silent-client case ends quickly; the default is HEADER_READ_TIMEOUT.
         header_read_timeout: Duration::from_millis(300),
+        ..ServeOptions::default()
     };
     rt.spawn(serve_app_with(
         listener,
@@ -419,4 +420,23 @@ fn body_on_get_is_ignored_and_the_connection_stays_usable() {
     for case in ["content-length body", "chunked body", "after the bodies"] {
         assert_fixture(&s, &read_answer(&mut r).unwrap(), case);
     }
+}
+
+/// What hyper sends for the refusals it makes itself, before any service runs: the status, an
+/// empty body and `connection: close`. hyper 1's http1 builder has no hook for these answers (the
+/// connection writes them from the parse error alone), so they cannot carry the JSON body the
+/// mock's own refusals have; pinned here so a hyper change is seen (docs/hardening.md).
+#[test]
+fn refusals_hyper_makes_itself_are_bare_status_lines() {
+    let s = server();
+    // 414: a request target over 65,534 bytes (what `http::Uri` holds).
+    let target = format!("/v2/calls/{}", "a".repeat(70_000));
+    let a = s.exchange(&get(target.as_bytes(), &[AUTH]));
+    assert_eq!(a.status, 414, "{a:?}");
+    assert!(a.body.is_empty(), "{a:?}");
+    assert_eq!(a.header("connection"), Some("close"), "{a:?}");
+    // 400: an invalid request target.
+    let a = s.exchange(&get(b"/v2/calls/a\x01b", &[AUTH]));
+    assert_eq!(a.status, 400, "{a:?}");
+    assert!(a.body.is_empty(), "{a:?}");
 }

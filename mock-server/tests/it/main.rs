@@ -13,6 +13,7 @@ mod fast_path;
 mod faults;
 mod fuzz_corpus;
 mod generate;
+mod hardening;
 mod http;
 mod integrator_loop;
 mod layout;

@@ -93,6 +93,7 @@ async fn idle_keep_alive_connection_does_not_hold_shutdown() {
         ServeOptions {
             // Far beyond BOUND: only shutdown itself may close the idle connection.
             header_read_timeout: Duration::from_secs(3600),
+            ..ServeOptions::default()
         },
     ));
     let mut client = TcpStream::connect(addr).await.unwrap();
@@ -115,4 +116,96 @@ async fn idle_keep_alive_connection_does_not_hold_shutdown() {
         .expect("bounded")
         .unwrap();
     assert_eq!(n, 0, "the idle connection was closed");
+}
+
+/// The real binary with a request held by `Prefer: latency=60000`: its process, a connection with
+/// that request in flight, and the binary's stderr (read once it exits).
+fn binary_with_a_held_request(
+    shutdown_timeout: &str,
+) -> (std::process::Child, std::net::TcpStream) {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = std::process::Command::new(crate::support::BIN)
+        .args(["--port", "0", "--shutdown-timeout", shutdown_timeout])
+        .env_remove("SYNTHFLOW_MOCK_FIXTURES")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let at = line.find("http://").expect("start-up line names the URL") + "http://".len();
+    let addr = line[at..].split('/').next().unwrap().to_owned();
+    let id = line
+        .rsplit("(e.g. ")
+        .next()
+        .unwrap()
+        .trim()
+        .trim_end_matches(')')
+        .to_owned();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        conn,
+        "GET /v2/calls/{id} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer t\r\n\
+         Prefer: latency=60000\r\n\r\n"
+    )
+    .unwrap();
+    // The request must be in flight before the signal: the server reads it at once; no
+    // assertion depends on this pause, only that the request arrived first.
+    std::thread::sleep(Duration::from_millis(500));
+    (child, conn)
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([format!("-{name}"), child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{name}");
+}
+
+/// Waits for the process to exit, at most `bound`; its exit code and how long it took.
+fn exit_within(child: &mut std::process::Child, bound: Duration) -> (Option<i32>, Duration) {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code(), start.elapsed());
+        }
+        if start.elapsed() > bound {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {bound:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigterm_with_a_held_request_exits_0_at_the_shutdown_deadline() {
+    let (mut child, _conn) = binary_with_a_held_request("2");
+    signal(&child, "TERM");
+    let (code, took) = exit_within(&mut child, Duration::from_secs(10));
+    assert_eq!(code, Some(0));
+    assert!(took < Duration::from_secs(3), "exited after {took:?}");
+    assert!(
+        took >= Duration::from_millis(1500),
+        "waited for the deadline: {took:?}"
+    );
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("closing 1 connection(s) still busy"), "{err}");
+}
+
+#[test]
+fn a_second_signal_exits_at_once_with_130() {
+    let (mut child, _conn) = binary_with_a_held_request("30");
+    signal(&child, "TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "draining, not gone");
+    signal(&child, "INT");
+    let (code, took) = exit_within(&mut child, Duration::from_secs(10));
+    assert_eq!(code, Some(130));
+    assert!(took < Duration::from_secs(1), "exited after {took:?}");
 }

@@ -29,6 +29,8 @@ struct Cli {
     serve: serve::ServeArgs,
 }
 
+// Parsed once at start: the size of the serve variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the fixtures (the default).

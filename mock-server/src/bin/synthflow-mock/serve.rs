@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use synthflow_mock::{
-    reload, serve_app_with, AdminAccess, AppState, AuthPolicy, Config, Fault, GlobalFaults,
-    LoadOptions, MadeCallConfig, OutcomeRule, RandomFaults, ScenarioFile, Secret, ServeOptions,
-    Store, UnknownIdStatus, WebhookConfig,
+    auth::AdminToken, reload, serve_app_with, AdminAccess, AppState, AuthPolicy, Config, Fault,
+    GlobalFaults, LoadOptions, MadeCallConfig, OutcomeRule, RandomFaults, ScenarioFile, Secret,
+    ServeOptions, Store, UnknownIdStatus, WebhookConfig,
 };
 
 #[derive(Args, Debug, Clone)]
@@ -106,6 +106,24 @@ pub struct ServeArgs {
         value_name = "RULE"
     )]
     pub outcome_rules: Vec<String>,
+    /// Bytes the request journal may hold, all entries together (oldest dropped first; 0 = off).
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_JOURNAL_BYTES",
+        default_value_t = synthflow_mock::journal::DEFAULT_MAX_BYTES
+    )]
+    pub journal_bytes: usize,
+    /// On SIGTERM/SIGINT, seconds in-flight requests may take to finish before their connections
+    /// are closed (a second signal exits at once, with code 130).
+    #[arg(long, env = "SYNTHFLOW_MOCK_SHUTDOWN_TIMEOUT", default_value_t = 10)]
+    pub shutdown_timeout: u64,
+    /// Token admin requests must carry as `Authorization: Bearer <token>`; required by --admin any.
+    #[arg(long, env = "SYNTHFLOW_MOCK_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Every this many seconds, give memory freed since (a connection flood, a cleared journal)
+    /// back to the system (glibc's malloc_trim); 0 = never.
+    #[arg(long, env = "SYNTHFLOW_MOCK_MEMORY_TRIM_SECS", default_value_t = 10)]
+    pub memory_trim_secs: u64,
     #[command(flatten)]
     pub webhook: WebhookArgs,
 }
@@ -282,6 +300,15 @@ pub fn run(args: ServeArgs) -> ExitCode {
             }
         },
     };
+    let admin_token = args.admin_token.as_deref().and_then(AdminToken::new);
+    if args.admin == AdminAccess::Any && admin_token.is_none() {
+        eprintln!(
+            "synthflow-mock: refusing to start: --admin any needs --admin-token (or \
+             SYNTHFLOW_MOCK_ADMIN_TOKEN): without one, anyone who reaches the port could change \
+             every answer or delete calls"
+        );
+        return ExitCode::from(2);
+    }
     let scenarios = match load_scenarios(&args) {
         Ok(s) => s,
         Err(e) => {
@@ -328,6 +355,9 @@ pub fn run(args: ServeArgs) -> ExitCode {
             max_calls: args.max_made_calls,
             outcome_rules,
         },
+        journal_bytes: args.journal_bytes,
+        admin_token,
+        host: Some(args.host.clone()),
     };
     let state = AppState::new(store, config);
     for (id, sc) in scenarios {
@@ -363,10 +393,16 @@ pub fn run(args: ServeArgs) -> ExitCode {
             },
         };
 
+        if args.memory_trim_secs > 0 {
+            tokio::spawn(trim_memory_every(std::time::Duration::from_secs(
+                args.memory_trim_secs,
+            )));
+        }
         let shutdown = shutdown_signal();
         println!("synthflow-mock: serving {n} calls on http://{local}/v2/calls/{{call_id}} (e.g. {first})");
         let options = ServeOptions {
             header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout),
+            shutdown_timeout: Some(std::time::Duration::from_secs(args.shutdown_timeout)),
         };
         let hooks = state.webhooks().clone();
         let grace = std::time::Duration::from_secs(args.webhook.webhook_shutdown_grace);
@@ -423,19 +459,46 @@ fn bracket(host: &str) -> String {
     }
 }
 
-/// Registers the SIGTERM handler at once (before the start-up line is printed, so a supervisor
-/// that signals right after reading it is not racing the registration), then waits for it or Ctrl-C.
-pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+/// Gives freed heap memory back to the system every `period`. glibc keeps what a burst freed
+/// (5,000 connections' buffers, a cleared journal) in its arenas for ever otherwise; a trim of an
+/// idle heap costs well under a millisecond (bench/flood.sh, docs/hardening.md).
+async fn trim_memory_every(period: std::time::Duration) {
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only returns free pages to the system; it is thread-safe (it takes
+        // each arena's lock) and has no precondition.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}
+
+/// The signals that stop the server: SIGTERM and SIGINT (Ctrl-C), registered when this is made.
+struct StopSignals {
     #[cfg(unix)]
-    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    async move {
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn new() -> StopSignals {
+        StopSignals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+        }
+    }
+
+    /// The next SIGTERM or SIGINT.
+    async fn next(&mut self) {
         let ctrl_c = async {
             let _ = tokio::signal::ctrl_c().await;
         };
         #[cfg(unix)]
         let term = async {
-            match term {
-                Some(mut s) => {
+            match &mut self.term {
+                Some(s) => {
                     s.recv().await;
                 }
                 None => std::future::pending::<()>().await,
@@ -447,6 +510,27 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'stat
             _ = ctrl_c => {},
             _ = term => {},
         }
-        tracing::info!("shutting down: finishing in-flight requests");
+    }
+}
+
+/// Exit code when a second signal cuts the drain short: 130 (128 + SIGINT, the shell's
+/// "interrupted"), so a supervisor can tell an abandoned drain from a clean exit (0).
+pub const SECOND_SIGNAL_EXIT: i32 = 130;
+
+/// Registers the SIGTERM handler at once (before the start-up line is printed, so a supervisor
+/// that signals right after reading it is not racing the registration), then waits for it or
+/// Ctrl-C. From then on a second signal exits the process at once ([`SECOND_SIGNAL_EXIT`]).
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    let mut signals = StopSignals::new();
+    async move {
+        signals.next().await;
+        tracing::info!(
+            "shutting down: finishing in-flight requests (a second signal exits at once)"
+        );
+        tokio::spawn(async move {
+            signals.next().await;
+            tracing::warn!("second signal: exiting at once");
+            std::process::exit(SECOND_SIGNAL_EXIT);
+        });
     }
 }
