@@ -198,3 +198,109 @@ fn healthcheck_exits_0_on_a_live_mock_and_1_on_a_closed_port() {
     assert_eq!(closed.status.code(), Some(1), "{closed:?}");
     assert!(String::from_utf8_lossy(&closed.stderr).contains("synthflow-mock healthcheck:"));
 }
+
+#[test]
+fn log_format_json_writes_one_json_object_per_line() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = Command::new(crate::support::BIN)
+        .args(["--port", "0", "--log-format", "json"])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "GET /v2/calls/{SOME_ID} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let events: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect();
+    let request = events
+        .iter()
+        .find(|e| e["fields"]["message"] == "request")
+        .unwrap_or_else(|| panic!("no request event in {logs}"));
+    assert_eq!(request["fields"]["status"], 200);
+    assert_eq!(request["fields"]["path"], format!("/v2/calls/{SOME_ID}"));
+    assert!(!logs.contains("Bearer t"));
+}
+
+/// As a container's PID 1 (a new PID namespace): the kernel delivers no signal to PID 1 that it
+/// does not handle, so this shows the mock handles SIGTERM itself and exits 0.
+#[test]
+fn sigterm_stops_the_server_running_as_pid_1() {
+    use std::io::{BufRead, BufReader};
+    let mut unshare = Command::new("unshare")
+        .args(["--pid", "--fork", crate::support::BIN, "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("unshare (util-linux) runs; the test needs root or user namespaces");
+    let mut line = String::new();
+    BufReader::new(unshare.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("serving"), "{line:?}");
+    let pgrep = Command::new("pgrep")
+        .args(["-P", &unshare.id().to_string()])
+        .output()
+        .unwrap();
+    let pid1 = String::from_utf8(pgrep.stdout).unwrap().trim().to_owned();
+    assert!(!pid1.is_empty(), "the mock runs under unshare");
+    let ns_pid = std::fs::read_to_string(format!("/proc/{pid1}/status"))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("NSpid:"))
+        .map(|l| l.split_whitespace().last().unwrap().to_owned());
+    assert_eq!(
+        ns_pid.as_deref(),
+        Some("1"),
+        "the mock is PID 1 in its namespace"
+    );
+    Command::new("kill")
+        .args(["-TERM", &pid1])
+        .status()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = unshare.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "PID 1 ignored SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+}

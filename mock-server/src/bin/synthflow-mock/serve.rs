@@ -124,6 +124,15 @@ pub struct ServeArgs {
     /// back to the system (glibc's malloc_trim); 0 = never.
     #[arg(long, env = "SYNTHFLOW_MOCK_MEMORY_TRIM_SECS", default_value_t = 10)]
     pub memory_trim_secs: u64,
+    /// Log format on stderr: "text" (a line per event) or "json" (one JSON object per line, for
+    /// log collectors).
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_LOG_FORMAT",
+        default_value = "text",
+        value_parser = ["text", "json"]
+    )]
+    pub log_format: String,
     #[command(flatten)]
     pub webhook: WebhookArgs,
 }
@@ -268,14 +277,18 @@ pub fn load(source: &SourceArgs) -> Result<Store, String> {
 }
 
 pub fn run(args: ServeArgs) -> ExitCode {
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    if args.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let store = match load(&args.source) {
         Ok(s) => s,
         Err(e) => {
