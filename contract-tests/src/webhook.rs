@@ -15,8 +15,10 @@ use synthflow::webhook::{sign, PostCallWebhook};
 
 use crate::{CaseResult, SuiteReport};
 
-/// The GET body the sample payload is built from (a generated, completed call).
-const SAMPLE: &str = include_str!("../../fixtures/calls/5cbd7a9d-452c-4e0e-b2d8-c62c545989f3.json");
+/// The GET body the sample payload is built from (a generated, completed call). `sample-call.json`
+/// links to `fixtures/calls/5cbd7a9d-….json`, so the packaged crate holds it (cargo package follows
+/// the link).
+const SAMPLE: &str = include_str!("sample-call.json");
 
 /// A receiver to check.
 #[derive(Clone)]
