@@ -4,6 +4,7 @@
 # lines (mock first, then check). Everything else it prints goes to stderr.
 #
 #   bash dist/build-static.sh            # target dir: $CARGO_TARGET_DIR, else ./target
+#   bash dist/build-static.sh --check DIR   # no build: check DIR's executables, print their paths
 #
 # The Dockerfile's build stage runs this same script: one recipe for the binary and the image.
 # An explicit --target keeps crt-static off build scripts and proc-macros (they run on the host and
@@ -18,36 +19,37 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { printf 'build-static: %s\n' "$*" >&2; }
 
-host=$(rustc -vV | sed -n 's/^host: //p')
-case "$host" in
-*-linux-gnu*) ;;
-*)
-    log "host $host is not a glibc Linux target; crt-static here is only set up for *-linux-gnu"
-    exit 2
-    ;;
-esac
+# The target and RUSTFLAGS of a static build, in one place (CI sources the same file).
+source dist/static-env.sh || exit 2
+host=$CARGO_BUILD_TARGET
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 case "$CARGO_TARGET_DIR" in
 /*) ;;
 *) CARGO_TARGET_DIR="$PWD/$CARGO_TARGET_DIR" ;;
 esac
-# Append to whatever RUSTFLAGS the caller set; with --target they apply to the target only.
-# getrandom_backend="linux_getrandom": getrandom 0.3/0.4 otherwise look up glibc's getrandom() with
-# dlsym, which finds nothing in a static executable, and fall back to opening /dev/urandom: in an
-# empty root (no /dev) every uuid v4 (the request_id of error bodies) then panics. This calls
-# getrandom() directly (glibc >= 2.25, Linux >= 3.17). getrandom 0.2 uses the syscall already.
-export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C target-feature=+crt-static --cfg getrandom_backend=\"linux_getrandom\""
 
-log "target $host, crt-static, release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
-start=$(date +%s)
-# --locked: the image and CI build exactly the versions in Cargo.lock.
-cargo build --locked --release --target "$host" \
-    -p synthflow-mock --bin synthflow-mock \
-    -p contract-tests --bin synthflow-check >&2
-log "cargo build took $(($(date +%s) - start)) s"
-
-out="$CARGO_TARGET_DIR/$host/release"
+profile=release
+if [ "${1:-}" = --check ]; then
+    # `--check DIR`: no build; check and print executables already built with dist/static-env.sh
+    # (CI: the test build's own binaries, built static, instead of a second build).
+    [ -n "${2:-}" ] || {
+        log "usage: build-static.sh [--check DIR]"
+        exit 2
+    }
+    profile=prebuilt
+    out=$(cd "$2" && pwd)
+    log "checking prebuilt executables in $out"
+else
+    log "target $host, crt-static, release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
+    start=$(date +%s)
+    # --locked: the image and CI build exactly the versions in Cargo.lock.
+    cargo build --locked --release --target "$host" \
+        -p synthflow-mock --bin synthflow-mock \
+        -p contract-tests --bin synthflow-check >&2
+    log "cargo build took $(($(date +%s) - start)) s"
+    out="$CARGO_TARGET_DIR/$host/release"
+fi
 status=0
 for bin in synthflow-mock synthflow-check; do
     path="$out/$bin"
@@ -98,6 +100,17 @@ PY
     fi
 done
 [ "$status" = 0 ] || exit "$status"
+
+# The release assets, named as `cargo binstall` looks for them (mock-server/Cargo.toml,
+# [package.metadata.binstall]): target/dist/<bin>-<target>.
+if [ "$profile" = release ]; then
+    mkdir -p "$CARGO_TARGET_DIR/dist"
+    for bin in synthflow-mock synthflow-check; do
+        cp "$out/$bin" "$CARGO_TARGET_DIR/dist/$bin-$host.tmp"
+        mv "$CARGO_TARGET_DIR/dist/$bin-$host.tmp" "$CARGO_TARGET_DIR/dist/$bin-$host"
+    done
+    log "release assets in $CARGO_TARGET_DIR/dist/"
+fi
 
 echo "$out/synthflow-mock"
 echo "$out/synthflow-check"

@@ -2,7 +2,9 @@
 # Proves the static executables run in an empty root, the stand-in for the image's `FROM scratch`
 # stage (no Docker daemon and no registry are reachable where this runs):
 #
-#   1. builds them with dist/build-static.sh (the same script the Dockerfile's build stage runs);
+#   1. builds them with dist/build-static.sh (the same script the Dockerfile's build stage runs;
+#      `test-static.sh --check DIR` passes --check DIR on: no build, DIR's executables, as CI
+#      does with its static test build);
 #   2. makes an empty folder holding only /synthflow-mock (no /etc, no /lib, no /dev, no /proc) and
 #      `chroot`s into it: `synthflow-mock --host 127.0.0.1 --port <free port>`;
 #   3. from outside: GET /healthz is 200, GET /v2/calls/<id> is 200 and the body is the fixture
@@ -95,7 +97,7 @@ wait_healthy() {
 
 say "building (dist/build-static.sh)"
 start=$(date +%s)
-mapfile -t built < <(bash dist/build-static.sh | tail -n 2)
+mapfile -t built < <(bash dist/build-static.sh "$@" | tail -n 2)
 [ "${#built[@]}" = 2 ] || fail "dist/build-static.sh did not print the two paths"
 mock_bin=${built[0]}
 check_bin=${built[1]}
