@@ -6,6 +6,7 @@ mod support;
 mod admin;
 mod bad_input;
 mod cli;
+mod console;
 mod cli_scenarios;
 mod drift;
 mod expectations;
