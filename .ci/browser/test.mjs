@@ -95,8 +95,8 @@ try {
     if (/^bot:/m.test(c.transcript || '') && /^human:/m.test(c.transcript)) { withTranscript = { id, c }; break; }
   }
   assert.ok(withTranscript, 'a fixture with a transcript');
-  await page.getByLabel('Call id').fill(withTranscript.id.slice(0, 13));
-  await page.getByLabel('Call id').press('Enter');
+  await page.getByRole('searchbox', { name: 'Call id' }).fill(withTranscript.id.slice(0, 13));
+  await page.getByRole('searchbox', { name: 'Call id' }).press('Enter');
   await page.locator(`a[href="#/call/${withTranscript.id}"]`).focus();
   await page.keyboard.press('Enter');
   await page.locator('ol.conversation li').first().waitFor();
@@ -124,12 +124,12 @@ try {
 
   // --- Faults: a global fault set here is what the next curl gets; cleared, the call again.
   await page.goto(`${BASE}/__admin/ui#/faults`);
-  await page.getByLabel('Always').fill('code=503');
+  await page.getByRole('textbox', { name: 'Always' }).fill('code=503');
   await page.getByRole('button', { name: 'Set global faults' }).click();
   await page.locator('#faults-now', { hasText: '503' }).waitFor();
   assert.equal(curl(`/v2/calls/${withTranscript.id}`), 503, 'the fault set on the page');
-  await page.getByLabel('Call id').fill(withTranscript.id);
-  await page.getByLabel('Faults', { exact: true }).fill('code=429');
+  await page.getByRole('textbox', { name: 'Call id' }).fill(withTranscript.id);
+  await page.getByRole('textbox', { name: 'Faults', exact: true }).fill('code=429');
   await page.getByRole('button', { name: 'Set scenario' }).click();
   await page.locator('td', { hasText: withTranscript.id }).first().waitFor();
   await page.screenshot({ path: join(SHOTS, 'faults.png'), fullPage: true });

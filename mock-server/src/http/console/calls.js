@@ -65,7 +65,7 @@ export async function renderList(main, params) {
   const to = data.offset + data.calls.length;
   const prev = Math.max(0, cur.offset - PAGE);
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of calls' },
-    h('a', { href: listHash({ ...cur, offset: 0 }), 'aria-disabled': cur.offset === 0 }, '« First'),
+    h('a', { href: listHash({ ...cur, offset: 0 }), 'aria-disabled': cur.offset === 0 ? 'true' : null }, '« First'),
     cur.offset > 0 ? h('a', { href: listHash({ ...cur, offset: prev }), rel: 'prev' }, '‹ Previous') : h('span', { class: 'muted' }, '‹ Previous'),
     h('span', { id: 'range' }, `${from.toLocaleString('en')}–${to.toLocaleString('en')} of ${data.total.toLocaleString('en')}`
       + (data.total !== data.all ? ` (${data.all.toLocaleString('en')} calls in all)` : '')),

@@ -85,7 +85,7 @@ export function httpClass(code) {
 export function callClass(status) {
   switch (status) {
     case 'completed': return 's-ok';
-    case 'failed': case 'busy': case 'no-answer': case 'no_answer': case 'cancelled': return 's-bad';
+    case 'failed': case 'busy': case 'no-answer': case 'no_answer': case 'canceled': case 'cancelled': return 's-bad';
     case 'hangup_on_voicemail': case 'voicemail': case 'left_voicemail': return 's-warn';
     default: return 's-info';
   }
