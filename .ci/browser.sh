@@ -7,7 +7,8 @@
 #
 # Installs chromium with apt-get when missing, runs `npm ci` in .ci/browser, starts two mocks on
 # loopback (the embedded fixtures with --admin loopback, and CONSOLE_SCALE_COUNT generated calls,
-# default 100000, 0 to skip) and runs .ci/browser/test.mjs. Screenshots go to
+# default 100000, 0 to skip; generated once into target/console-scale-COUNT) and runs
+# .ci/browser/test.mjs. Screenshots go to
 # .ci/browser/screenshots/ (ignored by git). Exits non-zero on failure.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -52,15 +53,21 @@ wait_ready "http://127.0.0.1:$PORT" "$!"
 
 BIG_URL=
 if [ "$COUNT" -gt 0 ]; then
-    log "generating $COUNT calls"
+    # Generated once per target dir (seeded: the same calls every time), kept for the next run.
+    BIG_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/console-scale-$COUNT"
     t0=$(date +%s.%N)
-    "$BIN" generate --seed 1 --count "$COUNT" --out "$WORK/big" >"$WORK/generate.log" 2>&1
+    if [ ! -e "$BIG_DIR/.complete" ]; then
+        log "generating $COUNT calls into $BIG_DIR"
+        rm -rf "$BIG_DIR"
+        "$BIN" generate --seed 1 --count "$COUNT" --out "$BIG_DIR" >"$WORK/generate.log" 2>&1
+        touch "$BIG_DIR/.complete"
+    fi
     BIG_PORT=$(free_port)
-    "$BIN" --host 127.0.0.1 --port "$BIG_PORT" --admin loopback --fixtures "$WORK/big" \
+    "$BIN" --host 127.0.0.1 --port "$BIG_PORT" --admin loopback --fixtures "$BIG_DIR" \
         >"$WORK/big.log" 2>&1 &
     PIDS+=($!)
     wait_ready "http://127.0.0.1:$BIG_PORT" "$!"
-    log "$COUNT calls generated and served after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
+    log "$COUNT calls (generated if needed) served after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
     BIG_URL="http://127.0.0.1:$BIG_PORT"
 fi
 

@@ -118,7 +118,8 @@ export async function render(main) {
       onclick: () => attempt('Reset done', () => api('/reset', { method: 'POST' })),
     }, 'Reset'));
 
-  main.append(h('h2', {}, 'Faults'), globalForm, scenarioForm, reset);
+  // Loaded before the forms are shown, so nothing typed into them is overwritten.
   await Promise.all([loadGlobal(), loadScenarios()]);
+  main.append(h('h2', {}, 'Faults'), globalForm, scenarioForm, reset);
   return null;
 }

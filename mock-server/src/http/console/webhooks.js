@@ -67,6 +67,8 @@ export async function render(main) {
       onclick: () => attempt('Receiver faults cleared', async () => { await api('/webhooks/faults', { method: 'DELETE' }); await loadFaults(); }),
     }, 'Clear')));
 
+  // Loaded before the page is shown, so nothing typed into it is overwritten.
+  await Promise.all([load(), loadFaults()]);
   main.append(
     h('h2', {}, 'Webhooks'),
     stats,
@@ -85,7 +87,6 @@ export async function render(main) {
         h('th', { scope: 'col' }, 'Notes'), h('th', { scope: 'col' }, 'Action'))),
       tbody),
     faultsForm);
-  await Promise.all([load(), loadFaults()]);
   const tick = async () => {
     try { await load(); } catch { /* the next tick tries again */ }
     timer = setTimeout(tick, POLL_MS);
