@@ -340,7 +340,7 @@ impl AppState {
         self.inner.snapshot.store(Arc::new(Snapshot {
             store,
             list: OnceLock::new(),
-                    summaries: OnceLock::new(),
+            summaries: OnceLock::new(),
         }));
         self.refresh_dynamic();
     }
@@ -399,7 +399,7 @@ impl AppState {
         self.inner.snapshot.store(Arc::new(Snapshot {
             store,
             list: OnceLock::new(),
-                    summaries: OnceLock::new(),
+            summaries: OnceLock::new(),
         }));
         self.refresh_dynamic();
         Ok(evicted)

@@ -31,7 +31,11 @@ const FILES: &[(&str, &str, &str)] = &[
     ("requests.js", JS, include_str!("console/requests.js")),
     ("webhooks.js", JS, include_str!("console/webhooks.js")),
     ("faults.js", JS, include_str!("console/faults.js")),
-    ("style.css", "text/css; charset=utf-8", include_str!("console/style.css")),
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_str!("console/style.css"),
+    ),
 ];
 const JS: &str = "text/javascript; charset=utf-8";
 const INDEX: &str = include_str!("console/index.html");
@@ -62,7 +66,10 @@ fn file(content_type: &'static str, body: &'static str) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     resp
 }
 

@@ -107,10 +107,8 @@ fn counted<'a>(values: impl Iterator<Item = &'a str>) -> Vec<(String, usize)> {
     for v in values {
         *counts.entry(v).or_default() += 1;
     }
-    let mut out: Vec<(String, usize)> = counts
-        .into_iter()
-        .map(|(k, n)| (k.to_owned(), n))
-        .collect();
+    let mut out: Vec<(String, usize)> =
+        counts.into_iter().map(|(k, n)| (k.to_owned(), n)).collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out
 }
@@ -143,8 +141,12 @@ impl Summaries {
         let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
         let id = q.id.as_deref().map(str::to_ascii_lowercase);
         let matching = self.rows.iter().filter(|r| {
-            q.status.as_ref().map_or(true, |s| r.status.as_ref() == Some(s))
-                && q.agent.as_ref().map_or(true, |a| r.agent.as_ref() == Some(a))
+            q.status
+                .as_ref()
+                .map_or(true, |s| r.status.as_ref() == Some(s))
+                && q.agent
+                    .as_ref()
+                    .map_or(true, |a| r.agent.as_ref() == Some(a))
                 && id.as_ref().map_or(true, |i| r.call_id.contains(i.as_str()))
         });
         let mut total = 0usize;

@@ -59,7 +59,10 @@ async fn the_console_is_served_from_the_binary_and_loads_nothing_from_elsewhere(
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{file}");
-        assert!(r.headers()["content-type"].to_str().unwrap().starts_with(ty));
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with(ty));
     }
     let r = reqwest::get(format!("{}/__admin/ui/nope.js", mock.uri()))
         .await
