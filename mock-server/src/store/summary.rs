@@ -76,7 +76,8 @@ fn text(v: Option<&Value>) -> Option<String> {
     }
 }
 
-/// The fields the page shows, read from a call body (the 200 envelope).
+/// The fields the page shows, read from a call body (the 200 envelope). Only these fields are
+/// decoded; the rest (the transcript, the variables) is skipped without being built.
 fn summarise(id: &str, body: &[u8]) -> Summary {
     #[derive(Deserialize)]
     struct Envelope {
@@ -84,7 +85,22 @@ fn summarise(id: &str, body: &[u8]) -> Summary {
     }
     #[derive(Deserialize)]
     struct Response {
-        calls: Vec<serde_json::Map<String, Value>>,
+        calls: Vec<Call>,
+    }
+    #[derive(Deserialize, Default)]
+    struct Call {
+        #[serde(default)]
+        status: Option<Value>,
+        #[serde(default)]
+        end_call_reason: Option<Value>,
+        #[serde(default)]
+        duration: Option<Value>,
+        #[serde(default)]
+        start_time: Option<Value>,
+        #[serde(default)]
+        model_id: Option<Value>,
+        #[serde(default)]
+        name: Option<Value>,
     }
     let call = serde_json::from_slice::<Envelope>(body)
         .ok()
@@ -92,12 +108,12 @@ fn summarise(id: &str, body: &[u8]) -> Summary {
         .unwrap_or_default();
     Summary {
         call_id: id.to_owned(),
-        status: text(call.get("status")),
-        end_call_reason: text(call.get("end_call_reason")),
-        duration: number(call.get("duration")),
-        start_time: number(call.get("start_time")),
-        agent: text(call.get("model_id")),
-        name: text(call.get("name")),
+        status: text(call.status.as_ref()),
+        end_call_reason: text(call.end_call_reason.as_ref()),
+        duration: number(call.duration.as_ref()),
+        start_time: number(call.start_time.as_ref()),
+        agent: text(call.model_id.as_ref()),
+        name: text(call.name.as_ref()),
     }
 }
 

@@ -70,7 +70,7 @@ export async function renderList(main, params) {
     h('span', { id: 'range' }, `${from.toLocaleString('en')}–${to.toLocaleString('en')} of ${data.total.toLocaleString('en')}`
       + (data.total !== data.all ? ` (${data.all.toLocaleString('en')} calls in all)` : '')),
     to < data.total ? h('a', { href: listHash({ ...cur, offset: cur.offset + PAGE }), rel: 'next' }, 'Next ›') : h('span', { class: 'muted' }, 'Next ›'),
-    h('a', { href: listHash({ ...cur, offset: Math.max(0, Math.floor((data.total - 1) / PAGE) * PAGE) }) }, 'Last »'));
+    h('a', { href: listHash({ ...cur, offset: Math.max(0, Math.floor((data.total - 1) / PAGE) * PAGE) }), 'aria-disabled': to >= data.total ? 'true' : null }, 'Last »'));
 
   main.append(h('h2', {}, 'Calls'), form, pager, table);
 }
