@@ -105,7 +105,7 @@ try {
   assert.ok(await page.locator('ol.conversation li.human').count() > 0, 'the caller speaks');
   assert.ok((await page.locator('pre').last().textContent()).includes(withTranscript.id), 'raw JSON shows');
   log(`call ${withTranscript.id}: ${await page.locator('ol.conversation li').count()} turns shown`);
-  await page.screenshot({ path: join(SHOTS, 'call.png'), fullPage: true });
+  await page.screenshot({ path: join(SHOTS, 'call.png') }); // viewport only: docs/img/console-call.png
 
   // --- Requests: a curl request shows without a reload.
   await page.goto(`${BASE}/__admin/ui#/requests`);
