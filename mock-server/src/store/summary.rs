@@ -21,8 +21,11 @@ pub const MAX_AGENTS: usize = 200;
 /// One call, as the Calls page lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// The call id.
     pub call_id: String,
+    /// `status`, when set (`"None"` counts as unset).
     pub status: Option<String>,
+    /// `end_call_reason`, when set.
     pub end_call_reason: Option<String>,
     /// Seconds, when the fixture gives a number.
     pub duration: Option<i64>,
@@ -30,6 +33,7 @@ pub struct Summary {
     pub start_time: Option<i64>,
     /// The agent (`model_id`).
     pub agent: Option<String>,
+    /// The lead's name (`name`).
     pub name: Option<String>,
 }
 
@@ -51,8 +55,10 @@ pub struct SummaryQuery {
     pub agent: Option<String>,
     /// Part of the call id.
     pub id: Option<String>,
+    /// Matches skipped (paging).
     #[serde(default)]
     pub offset: usize,
+    /// Rows in the page (50 by default, at most [`MAX_PAGE`]).
     pub limit: Option<usize>,
 }
 
