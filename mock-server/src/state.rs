@@ -22,6 +22,7 @@ use crate::behaviour::made_calls::{FinalCall, MadeCallConfig, MadeLog};
 use crate::behaviour::scenario::{Active, Scenario, ScenarioError};
 use crate::journal::Journal;
 use crate::store::list::{ListIndex, ListQuery};
+use crate::store::summary::Summaries;
 use crate::store::{Fixture, LoadOptions, Store};
 use crate::webhook::{WebhookConfig, Webhooks};
 
@@ -179,6 +180,7 @@ pub struct AppState {
 struct Snapshot {
     store: Store,
     list: OnceLock<ListIndex>,
+    summaries: OnceLock<Arc<Summaries>>,
 }
 
 #[derive(Debug)]
@@ -232,6 +234,7 @@ impl AppState {
                 snapshot: ArcSwap::from_pointee(Snapshot {
                     store,
                     list: OnceLock::new(),
+                    summaries: OnceLock::new(),
                 }),
                 journal: Journal::with_bytes(config.journal_size, config.journal_bytes),
                 webhooks: Webhooks::new(config.webhooks.clone()),
@@ -274,6 +277,14 @@ impl AppState {
         snap.list
             .get_or_init(|| ListIndex::build(&snap.store))
             .page(q)
+    }
+
+    /// The web console's call index of the fixture set in use, derived on first use.
+    pub fn summaries(&self) -> Arc<Summaries> {
+        let snap = self.inner.snapshot.load();
+        snap.summaries
+            .get_or_init(|| Arc::new(Summaries::build(&snap.store)))
+            .clone()
     }
 
     /// Replaces the whole fixture set; scenarios are derived again from the new fixtures.
@@ -329,6 +340,7 @@ impl AppState {
         self.inner.snapshot.store(Arc::new(Snapshot {
             store,
             list: OnceLock::new(),
+            summaries: OnceLock::new(),
         }));
         self.refresh_dynamic();
     }
@@ -387,6 +399,7 @@ impl AppState {
         self.inner.snapshot.store(Arc::new(Snapshot {
             store,
             list: OnceLock::new(),
+            summaries: OnceLock::new(),
         }));
         self.refresh_dynamic();
         Ok(evicted)

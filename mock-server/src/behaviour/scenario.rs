@@ -223,6 +223,17 @@ struct Progress {
     lifecycle_started: Option<Instant>,
 }
 
+/// One client's place in a scenario ([`Active::progress`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientProgress {
+    /// The client (the `x-mock-client` header; empty for none).
+    pub client: String,
+    /// Requests it made for the call.
+    pub requests: u64,
+    /// The lifecycle step it is at (by its polls, or by the time since its first poll).
+    pub step: Option<usize>,
+}
+
 /// What one request for a call with a scenario gets.
 #[derive(Debug, Clone)]
 pub enum Turn {
@@ -268,11 +279,25 @@ impl Active {
         if let Some(f) = self.scenario.faults.get(n as usize) {
             return Turn::Fault(*f);
         }
-        let (Some(steps), Some(advance)) = (&self.steps, self.scenario.lifecycle) else {
+        let Some(step) = self.step_of(n - self.scenario.faults.len() as u64, started, now) else {
             return Turn::Fixture;
         };
+        match self.steps.as_ref().and_then(|s| s.bodies.get(step)) {
+            Some(body) => Turn::Step {
+                step,
+                body: body.clone(),
+            },
+            None => Turn::Fixture,
+        }
+    }
+
+    /// The lifecycle step of a client's `poll`-th poll after its faults (from 0), `None` without
+    /// a lifecycle.
+    fn step_of(&self, poll: u64, started: Option<Instant>, now: Instant) -> Option<usize> {
+        let (Some(steps), Some(advance)) = (&self.steps, self.scenario.lifecycle) else {
+            return None;
+        };
         let last = steps.bodies.len().saturating_sub(1);
-        let poll = n - self.scenario.faults.len() as u64;
         let step = match advance {
             Advance::PerPoll { polls_per_step } => poll / u64::from(polls_per_step.max(1)),
             Advance::Elapsed { step_ms } => {
@@ -283,13 +308,38 @@ impl Active {
                 (now.duration_since(self.set_at).as_millis() / u128::from(step_ms.max(1))) as u64
             }
         };
-        let step = (step as usize).min(last);
-        match steps.bodies.get(step) {
-            Some(body) => Turn::Step {
-                step,
-                body: body.clone(),
-            },
-            None => Turn::Fixture,
+        Some((step as usize).min(last))
+    }
+
+    /// Where each client is, without moving it: its requests so far and its lifecycle step (for
+    /// the web console). Read-only: a look never advances a scenario.
+    pub fn progress(&self) -> Vec<ClientProgress> {
+        let now = Instant::now();
+        let map = self.progress.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<ClientProgress> = map
+            .iter()
+            .map(|(client, p)| {
+                let faults = self.scenario.faults.len() as u64;
+                let step = (p.requests > faults)
+                    .then(|| self.step_of(p.requests - 1 - faults, p.lifecycle_started, now))
+                    .flatten();
+                ClientProgress {
+                    client: client.clone(),
+                    requests: p.requests,
+                    step,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.client.cmp(&b.client));
+        out
+    }
+
+    /// The step a request would get now for a lifecycle that does not depend on the client
+    /// (`since-set`), else `None`.
+    pub fn step_now(&self) -> Option<usize> {
+        match self.scenario.lifecycle {
+            Some(Advance::SinceSet { .. }) => self.step_of(0, None, Instant::now()),
+            _ => None,
         }
     }
 

@@ -22,6 +22,7 @@
 //! | `DELETE /__admin/requests` | | empties it |
 //! | `POST /__admin/reset` | | empties the journal, restarts every scenario and the random sequence |
 //! | `/__admin/webhooks...` | | the webhook sender: see `admin_webhooks` |
+//! | `GET /__admin/ui`, `GET /__admin/call-summaries`, `GET /__admin/calls/{id}` | | the web console and its reads: see `console` |
 
 use std::net::SocketAddr;
 
@@ -46,7 +47,10 @@ pub const PREFIX: &str = "/__admin";
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/__admin/calls", get(list_calls))
-        .route("/__admin/calls/{id}", put(put_call).delete(delete_call))
+        .route(
+            "/__admin/calls/{id}",
+            get(super::console::call).put(put_call).delete(delete_call),
+        )
         .route("/__admin/scenarios", get(list_scenarios))
         .route(
             "/__admin/scenarios/{id}",
@@ -59,6 +63,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/__admin/requests", get(requests).delete(clear_requests))
         .route("/__admin/reset", post(reset))
         .merge(super::admin_webhooks::routes())
+        .merge(super::console::routes())
         .layer(middleware::from_fn_with_state(state, access))
 }
 

@@ -5,11 +5,13 @@
 //! - `routes`: the API's routes and their handlers (they `?` into [`crate::error::Refusal`]);
 //! - `make_call`: `POST /v2/calls`, a call made and played out by the clock;
 //! - `admin`: runtime control under `/__admin`, when enabled (`admin_webhooks`: its webhook part;
-//!   `admin_guard`: its checks of `Host`, `Origin` and the journal's paging).
+//!   `admin_guard`: its checks of `Host`, `Origin` and the journal's paging; `console`: the web
+//!   console at `/__admin/ui`).
 
 pub mod admin;
 mod admin_guard;
 mod admin_webhooks;
+mod console;
 pub mod entry;
 mod make_call;
 mod routes;

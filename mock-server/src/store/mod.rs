@@ -21,6 +21,7 @@ use synthflow::violation::{json_violation, Violation, ViolationKind};
 use crate::error::{ErrorBodies, Template};
 
 pub mod list;
+pub mod summary;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

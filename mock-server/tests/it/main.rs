@@ -7,6 +7,7 @@ mod admin;
 mod bad_input;
 mod cli;
 mod cli_scenarios;
+mod console;
 mod drift;
 mod expectations;
 mod fast_path;
