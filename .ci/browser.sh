@@ -13,7 +13,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/synthflow-mock"
+# The mock: $1, else $SYNTHFLOW_MOCK_BIN, else target/debug/synthflow-mock (.ci/run passes the
+# static test build's own, target/<host triple>/debug/synthflow-mock).
+BIN="${1:-${SYNTHFLOW_MOCK_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/synthflow-mock}}"
 COUNT=${CONSOLE_SCALE_COUNT:-100000}
 log() { printf 'browser.sh: %s\n' "$*" >&2; }
 
@@ -23,7 +25,7 @@ if [ ! -x /usr/bin/chromium ]; then
     $SUDO apt-get install -y chromium >/dev/null 2>&1 \
         || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y chromium >/dev/null; }
 fi
-[ -x "$BIN" ] || cargo build --quiet -p synthflow-mock --bin synthflow-mock
+[ -x "$BIN" ] || { log "no executable mock at $BIN (run cargo test --workspace or cargo build first)"; exit 2; }
 (cd .ci/browser && npm ci --no-audit --no-fund --loglevel=error)
 
 WORK=$(mktemp -d)
