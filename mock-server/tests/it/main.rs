@@ -11,6 +11,7 @@ mod drift;
 mod expectations;
 mod fast_path;
 mod faults;
+mod fidelity;
 mod fuzz_corpus;
 mod generate;
 mod hardening;
