@@ -8,7 +8,7 @@
 //!
 //! | shape | where | refused without the flag |
 //! |---|---|---|
-//! | `duration-as-string` | `calls/*/duration` is `"25"` | yes (the schema says integer) |
+//! | `duration-as-string` | `calls/*/duration` is a string of an integer, `"25"` (`"n/a"` stays a schema error) | yes (the schema says integer) |
 //! | `return-value-as-json-string` | `executed_actions/*/return_value` is a JSON-encoded object or array | yes |
 //! | `parameters-hard-coded-as-json-string` | `executed_actions/*/parameters_hard_coded` likewise | yes |
 //! | `extractor-key-extract_info` | an `executed_actions` key `extract_info_<id>` | yes |
@@ -74,7 +74,12 @@ pub fn detect(body: &Value) -> Vec<Shape> {
                 refused,
             })
         };
-        if call.get("duration").is_some_and(Value::is_string) {
+        // Only a string of an integer ("25"): any other string stays a plain schema error.
+        if call
+            .get("duration")
+            .and_then(Value::as_str)
+            .is_some_and(|d| d.trim().parse::<i64>().is_ok())
+        {
             add(
                 "duration-as-string",
                 format!("{at}/duration"),
@@ -187,6 +192,7 @@ mod tests {
         let body = json!({"status":"ok","response":{"calls":[{
             "call_id":"1c32a3b0-a45c-4d0c-b2b7-7cffd5d687a8","duration":25,
             "executed_actions":{"webhook_1":{"return_value":"ok"}},
+            "telephony_duration":"n/a",
             "judge_results":{"goal":true}
         }]}});
         assert_eq!(detect(&body), vec![]);
