@@ -140,7 +140,10 @@ async fn the_client_reads_every_extended_shape_through_accessors() {
     let actions = get("7d3e9a41-0c5b-4f28-8e6a-1b9c2d4f7a03").await;
     let names: Vec<_> = actions
         .executed_actions_iter()
-        .filter_map(|a| a.extractor_id().map(|i| (i.to_owned(), a.return_value().unwrap().into_owned())))
+        .filter_map(|a| {
+            a.extractor_id()
+                .map(|i| (i.to_owned(), a.return_value().unwrap().into_owned()))
+        })
         .collect();
     assert_eq!(names.len(), 2);
     assert_eq!(names[1].0, "Customer name");

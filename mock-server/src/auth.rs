@@ -58,7 +58,9 @@ impl Region {
             _ => {}
         }
         let (first, rest) = name.split_once('.')?;
-        (!rest.is_empty()).then(|| Region::from_name(first)).flatten()
+        (!rest.is_empty())
+            .then(|| Region::from_name(first))
+            .flatten()
     }
 }
 
@@ -278,7 +280,9 @@ mod tests {
     fn a_regional_key_is_refused_on_another_regions_host_only() {
         // Source: NOTES.md "Errors" and MAKE-CALL-AND-WEBHOOKS.md §1 [3P].
         let p = AuthPolicy::parse(["us:k-us", "eu:k-eu", "plain", "odd:colon"]);
-        assert!(p.check(&on_host("Bearer k-us", "api.us.synthflow.ai")).is_ok());
+        assert!(p
+            .check(&on_host("Bearer k-us", "api.us.synthflow.ai"))
+            .is_ok());
         assert!(p.check(&on_host("Bearer k-us", "127.0.0.1:9")).is_ok());
         assert!(matches!(
             p.check(&on_host("Bearer k-us", "api.eu.synthflow.ai")),
@@ -290,7 +294,10 @@ mod tests {
         ));
         for host in ["api.us.synthflow.ai", "api.eu.synthflow.ai", "x"] {
             assert!(p.check(&on_host("Bearer plain", host)).is_ok(), "{host}");
-            assert!(p.check(&on_host("Bearer odd:colon", host)).is_ok(), "{host}");
+            assert!(
+                p.check(&on_host("Bearer odd:colon", host)).is_ok(),
+                "{host}"
+            );
         }
         // The region prefix is not part of the key.
         assert!(p.check(&on_host("Bearer us:k-us", "127.0.0.1")).is_err());

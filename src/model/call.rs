@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::time::{parse_iso8601, parse_unix_millis, TimeError};
 use super::{
-    IntOrString,
-    double_option, CallStatus, EndCallReason, JsonObject, TelephonyDisconnectReason,
+    double_option, CallStatus, EndCallReason, IntOrString, JsonObject, TelephonyDisconnectReason,
     TelephonyHangup, TypeOfCall,
 };
 

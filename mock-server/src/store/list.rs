@@ -94,12 +94,20 @@ pub fn parse_date(v: &str) -> Option<i64> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
         return Some(t.timestamp_millis());
     }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M%z"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M%z",
+    ] {
         if let Ok(t) = chrono::DateTime::parse_from_str(v, f) {
             return Some(t.timestamp_millis());
         }
     }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S%.f"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(v, f) {
             return Some(t.and_utc().timestamp_millis());
         }
@@ -301,9 +309,7 @@ impl ListQuery {
         };
         if let Some(v) = get("include_all_actions") {
             if !matches!(v, "true" | "false") {
-                return Err(
-                    format!("include_all_actions={v:?}: expected true or false").into(),
-                );
+                return Err(format!("include_all_actions={v:?}: expected true or false").into());
             }
         }
         Ok(ListQuery {
@@ -353,10 +359,19 @@ mod tests {
         for (case, want) in [
             (vec![], "model_id is required"),
             (vec![("model_id", "m"), ("limit", "-1")], LIMIT_OUT_OF_RANGE),
-            (vec![("model_id", "m"), ("limit", "101")], LIMIT_OUT_OF_RANGE),
+            (
+                vec![("model_id", "m"), ("limit", "101")],
+                LIMIT_OUT_OF_RANGE,
+            ),
             (vec![("model_id", "m"), ("limit", "0")], LIMIT_OUT_OF_RANGE),
-            (vec![("model_id", "m"), ("limit", "ten")], LIMIT_OUT_OF_RANGE),
-            (vec![("model_id", "m"), ("from_date", "yesterday")], "ISO 8601"),
+            (
+                vec![("model_id", "m"), ("limit", "ten")],
+                LIMIT_OUT_OF_RANGE,
+            ),
+            (
+                vec![("model_id", "m"), ("from_date", "yesterday")],
+                "ISO 8601",
+            ),
             (vec![("model_id", "m"), ("offset", "x")], "offset=\"x\""),
             (
                 vec![("model_id", "m"), ("from_date", "5"), ("to_date", "4")],
@@ -395,17 +410,25 @@ mod tests {
         for bad in ["", "-5", "14/10/2025", "2025-13-01", "now"] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
-        let p = q(&[("model_id", "m"), ("from_date", "2025-10-14"), ("to_date", "2025-10-15")])
-            .unwrap();
-        assert_eq!((p.from_date, p.to_date), (Some(day), Some(day + 86_400_000)));
+        let p = q(&[
+            ("model_id", "m"),
+            ("from_date", "2025-10-14"),
+            ("to_date", "2025-10-15"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (p.from_date, p.to_date),
+            (Some(day), Some(day + 86_400_000))
+        );
     }
 
     #[test]
     fn unknown_params_are_named_once_and_known_ones_never() {
-        let pairs: Vec<(String, String)> = [("page", "2"), ("limit", "5"), ("page", "3"), ("x", "")]
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
+        let pairs: Vec<(String, String)> =
+            [("page", "2"), ("limit", "5"), ("page", "3"), ("x", "")]
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
         assert_eq!(unknown_params(&pairs), vec!["page", "x"]);
     }
 

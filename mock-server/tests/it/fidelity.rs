@@ -59,7 +59,11 @@ async fn iso_dates_and_date_times_filter_like_epoch_milliseconds() {
     let day = chrono::DateTime::from_timestamp_millis(start)
         .unwrap()
         .date_naive();
-    let from_ms = day.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
+    let from_ms = day
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis();
     let to_ms = from_ms + 86_400_000;
     let by_ms = list(
         &mock,
@@ -77,7 +81,11 @@ async fn iso_dates_and_date_times_filter_like_epoch_milliseconds() {
             format!("{next}T00:00:00.000%2B00:00"),
         ),
     ] {
-        let got = list(&mock, &format!("model_id={model}&from_date={from}&to_date={to}")).await;
+        let got = list(
+            &mock,
+            &format!("model_id={model}&from_date={from}&to_date={to}"),
+        )
+        .await;
         assert_eq!(got, by_ms, "from_date={from}&to_date={to}");
     }
     let (status, body) = list(&mock, &format!("model_id={model}&from_date=14/10/2025")).await;
@@ -156,13 +164,24 @@ async fn get_on_host(base: &str, id: &str, key: &str, host: &str) -> (StatusCode
 #[tokio::test]
 async fn a_regional_key_on_another_regions_host_gets_the_live_401() {
     let server = start_in(
-        &["--port", "0", "--token", "us:key-us", "--token", "plain-key"],
+        &[
+            "--port",
+            "0",
+            "--token",
+            "us:key-us",
+            "--token",
+            "plain-key",
+        ],
         &repo(),
     );
     let id = "4caa9f88-ef88-4980-91e7-f8504ac909f9";
     let (ok, _) = get_on_host(&server.1, id, "key-us", "api.us.synthflow.ai").await;
     assert_eq!(ok, StatusCode::OK);
-    for host in ["api.eu.synthflow.ai", "api.synthflow.ai", "eu.localhost:8080"] {
+    for host in [
+        "api.eu.synthflow.ai",
+        "api.synthflow.ai",
+        "eu.localhost:8080",
+    ] {
         let (status, body) = get_on_host(&server.1, id, "key-us", host).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{host}");
         let d = &body["detail"];
@@ -211,7 +230,12 @@ async fn the_output_never_shows_a_regional_key() {
     child.wait().unwrap();
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut rest).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut rest)
+        .unwrap();
     let all = format!("{line}{rest}");
     assert!(all.contains("401"), "the refusal is logged: {all}");
     assert!(!all.contains("s3cret"), "{all}");
@@ -260,7 +284,10 @@ fn drift_over_the_extended_set_names_each_off_document_shape() {
 async fn the_extended_set_serves_with_the_opt_in_and_is_refused_without_it() {
     let dir = repo().join("fixtures/extended");
     let strict = Store::from_dir(&dir, synthflow_mock::LoadOptions::default());
-    assert!(strict.is_err(), "the contract checks refuse the extended set");
+    assert!(
+        strict.is_err(),
+        "the contract checks refuse the extended set"
+    );
     let server = start_in(
         &[
             "--port",
@@ -303,20 +330,29 @@ async fn the_extended_set_serves_with_the_opt_in_and_is_refused_without_it() {
 fn generate_shapes_extended_writes_every_shape_and_validates_only_with_the_opt_in() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)
-        .args(["generate", "--seed", "5", "--count", "4", "--shapes", "extended", "--out"])
+        .args([
+            "generate", "--seed", "5", "--count", "4", "--shapes", "extended", "--out",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut named = std::collections::BTreeSet::new();
     for e in std::fs::read_dir(dir.path().join("calls")).unwrap() {
         let p = e.unwrap().path();
         let bytes = std::fs::read(&p).unwrap();
         let v: Value = serde_json::from_slice(&bytes).unwrap();
-        named.extend(synthflow::contract::shapes::detect(&v).into_iter().map(|s| s.name));
+        named.extend(
+            synthflow::contract::shapes::detect(&v)
+                .into_iter()
+                .map(|s| s.name),
+        );
         let id = p.file_stem().unwrap().to_str().unwrap();
-        let strict =
-            synthflow::contract::check_call_body(&bytes, Some(id), Default::default());
+        let strict = synthflow::contract::check_call_body(&bytes, Some(id), Default::default());
         assert!(!strict.is_ok(), "{id}: refused without the opt-in");
         let lenient = synthflow::contract::check_call_body(
             &bytes,

@@ -35,7 +35,12 @@ pub fn extend_shapes(files: Vec<GeneratedFile>) -> Vec<GeneratedFile> {
                 1 => {
                     extractor(call, "extract_info_1", "purchase", json!("car"));
                     let name = call.name.clone().unwrap_or_default();
-                    extractor(call, "info_extractor_Customer name", "Customer name", json!(name));
+                    extractor(
+                        call,
+                        "info_extractor_Customer name",
+                        "Customer name",
+                        json!(name),
+                    );
                 }
                 2 => judge_results(call),
                 _ => {
