@@ -92,6 +92,22 @@ fn bubble_style_and_uuid_ids_round_trip_and_are_told_apart() {
 }
 
 #[test]
+fn two_shapes_at_one_place_are_both_reported_out_of_spec() {
+    let body = json!({"status":"ok","response":{"calls":[{"executed_actions":{
+        "info_extractor_Customer name": {}
+    }}]}});
+    let report = synthflow::contract::check_call_value(&body, None, Default::default());
+    let messages: Vec<&str> = report
+        .violations
+        .iter()
+        .map(|v| v.message.as_str())
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages[0].starts_with("extractor-key-info_extractor"));
+    assert!(messages[1].starts_with("action-key-with-spaces"));
+}
+
+#[test]
 fn every_extended_fixture_round_trips_through_the_typed_envelope() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/extended/calls");
     let mut n = 0;

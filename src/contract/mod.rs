@@ -82,7 +82,10 @@ pub fn check_call_value(
             shape.describe()
         );
         let mut renamed = false;
-        for v in violations.iter_mut().filter(|v| v.pointer == shape.pointer) {
+        for v in violations
+            .iter_mut()
+            .filter(|v| v.kind == ViolationKind::Schema && v.pointer == shape.pointer)
+        {
             v.kind = ViolationKind::OutOfSpec;
             v.message = message.clone();
             renamed = true;
