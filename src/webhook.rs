@@ -196,7 +196,7 @@ impl PostCallWebhook {
                 model_id: call.model_id.clone(),
                 timezone: call.timezone.clone(),
                 call_id: call.call_id.clone(),
-                duration: call.duration,
+                duration: call.duration_seconds(),
                 start_time,
                 transcript: call.transcript.clone(),
                 extra: JsonObject::new(),

@@ -4,12 +4,65 @@
 //! invalid Authorization header"; a token that is not allowed → "Unauthorized: Invalid or expired
 //! token.". By default any non-empty Bearer token is allowed (a mock needs no real key); a list of
 //! tokens restricts it. Tokens are never logged or echoed.
+//!
+//! Regions: each regional host is a hard partition, and a key of one region sent to another
+//! region's host gets the same 401 as a bad key (NOTES.md "Hosts", "Errors";
+//! MAKE-CALL-AND-WEBHOOKS.md §1 [3P]: a global key got 401 from `api.us` and `api.eu`). A token may
+//! carry a region (`--token us:KEY`, [`AuthPolicy::parse`]); the request's region is read from its
+//! `Host` header ([`Region::of_host`]), and a token of another region is refused there. A plain
+//! token, or a host of no known region (`127.0.0.1:PORT`), is not region-checked.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use http::{header::AUTHORIZATION, HeaderMap};
 
 use crate::error::ApiError;
+
+/// One of the service's three hosts (NOTES.md "Hosts").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Region {
+    /// `api.synthflow.ai`.
+    Global,
+    /// `api.us.synthflow.ai`.
+    Us,
+    /// `api.eu.synthflow.ai`.
+    Eu,
+}
+
+impl Region {
+    /// The region of a `--token` prefix: `global`, `us` or `eu` (case-insensitive).
+    pub fn from_name(name: &str) -> Option<Region> {
+        match name.to_ascii_lowercase().as_str() {
+            "global" => Some(Region::Global),
+            "us" => Some(Region::Us),
+            "eu" => Some(Region::Eu),
+            _ => None,
+        }
+    }
+
+    /// The region a `Host` header names: the vendor's hosts (`api.synthflow.ai`,
+    /// `api.us.synthflow.ai`, `api.eu.synthflow.ai`), or a stand-in whose first label is the
+    /// region (`us.localhost:8080`, `eu.mock.internal`, `global.localhost`), port ignored. `None`
+    /// for any other host: no region is checked there.
+    pub fn of_host(host: &str) -> Option<Region> {
+        let host = host.trim().to_ascii_lowercase();
+        let name = match host.rsplit_once(':') {
+            Some((n, port)) if port.bytes().all(|b| b.is_ascii_digit()) => n.to_owned(),
+            _ => host,
+        };
+        let name = name.trim_end_matches('.');
+        match name {
+            "api.synthflow.ai" => return Some(Region::Global),
+            "api.us.synthflow.ai" => return Some(Region::Us),
+            "api.eu.synthflow.ai" => return Some(Region::Eu),
+            _ => {}
+        }
+        let (first, rest) = name.split_once('.')?;
+        (!rest.is_empty())
+            .then(|| Region::from_name(first))
+            .flatten()
+    }
+}
 
 /// Which Bearer tokens the mock accepts.
 #[derive(Clone, Default)]
@@ -17,8 +70,8 @@ pub enum AuthPolicy {
     /// Any non-empty Bearer token.
     #[default]
     AnyBearer,
-    /// Only these tokens.
-    Tokens(HashSet<String>),
+    /// Only these tokens, each valid on any host (`None`) or on its region's host only.
+    Tokens(HashMap<String, Option<Region>>),
 }
 
 impl std::fmt::Debug for AuthPolicy {
@@ -31,18 +84,40 @@ impl std::fmt::Debug for AuthPolicy {
 }
 
 impl AuthPolicy {
-    /// Restricts the mock to the given tokens; an empty list means any Bearer token.
+    /// Restricts the mock to the given tokens, valid on any host; an empty list means any Bearer
+    /// token.
     pub fn tokens<I: IntoIterator<Item = S>, S: Into<String>>(tokens: I) -> Self {
-        let set: HashSet<String> = tokens
+        Self::regional(tokens.into_iter().map(|t| (None, t)))
+    }
+
+    /// Restricts the mock to the given tokens, each on its region's host only when it has one.
+    pub fn regional<I: IntoIterator<Item = (Option<Region>, S)>, S: Into<String>>(
+        tokens: I,
+    ) -> Self {
+        let map: HashMap<String, Option<Region>> = tokens
             .into_iter()
-            .map(Into::into)
-            .filter(|t: &String| !t.is_empty())
+            .map(|(r, t)| (t.into(), r))
+            .filter(|(t, _)| !t.is_empty())
             .collect();
-        if set.is_empty() {
+        if map.is_empty() {
             AuthPolicy::AnyBearer
         } else {
-            AuthPolicy::Tokens(set)
+            AuthPolicy::Tokens(map)
         }
+    }
+
+    /// From `--token` values: `KEY` (any host) or `REGION:KEY` with REGION `global`, `us` or `eu`.
+    /// A value whose part before the first `:` is not a region is a plain key, colon and all.
+    pub fn parse<I: IntoIterator<Item = S>, S: AsRef<str>>(values: I) -> Self {
+        Self::regional(values.into_iter().map(|v| {
+            let v = v.as_ref();
+            match v.split_once(':') {
+                Some((r, key)) if Region::from_name(r).is_some() && !key.is_empty() => {
+                    (Region::from_name(r), key.to_owned())
+                }
+                _ => (None, v.to_owned()),
+            }
+        }))
     }
 
     /// Checks the request's headers.
@@ -59,8 +134,20 @@ impl AuthPolicy {
             .ok_or(ApiError::MissingAuth)?;
         match self {
             AuthPolicy::AnyBearer => Ok(()),
-            AuthPolicy::Tokens(allowed) if allowed.contains(token) => Ok(()),
-            AuthPolicy::Tokens(_) => Err(ApiError::InvalidToken),
+            AuthPolicy::Tokens(allowed) => match allowed.get(token) {
+                None => Err(ApiError::InvalidToken),
+                Some(None) => Ok(()),
+                Some(Some(region)) => {
+                    let host = headers
+                        .get(http::header::HOST)
+                        .and_then(|h| h.to_str().ok())
+                        .and_then(Region::of_host);
+                    match host {
+                        Some(h) if h != *region => Err(ApiError::InvalidToken),
+                        _ => Ok(()),
+                    }
+                }
+            },
         }
     }
 }
@@ -164,6 +251,57 @@ mod tests {
             p.check(&headers(&["Bearer bad"])),
             Err(ApiError::InvalidToken)
         ));
+    }
+
+    fn on_host(auth: &str, host: &str) -> HeaderMap {
+        let mut h = headers(&[auth]);
+        h.insert(http::header::HOST, HeaderValue::from_str(host).unwrap());
+        h
+    }
+
+    #[test]
+    fn hosts_name_their_region_and_others_none() {
+        for (host, want) in [
+            ("api.synthflow.ai", Some(Region::Global)),
+            ("API.US.synthflow.ai:443", Some(Region::Us)),
+            ("api.eu.synthflow.ai", Some(Region::Eu)),
+            ("us.localhost:8080", Some(Region::Us)),
+            ("global.localhost", Some(Region::Global)),
+            ("127.0.0.1:8080", None),
+            ("localhost", None),
+            ("us", None),
+            ("api.de.synthflow.ai", None),
+        ] {
+            assert_eq!(Region::of_host(host), want, "{host}");
+        }
+    }
+
+    #[test]
+    fn a_regional_key_is_refused_on_another_regions_host_only() {
+        // Source: NOTES.md "Errors" and MAKE-CALL-AND-WEBHOOKS.md §1 [3P].
+        let p = AuthPolicy::parse(["us:k-us", "eu:k-eu", "plain", "odd:colon"]);
+        assert!(p
+            .check(&on_host("Bearer k-us", "api.us.synthflow.ai"))
+            .is_ok());
+        assert!(p.check(&on_host("Bearer k-us", "127.0.0.1:9")).is_ok());
+        assert!(matches!(
+            p.check(&on_host("Bearer k-us", "api.eu.synthflow.ai")),
+            Err(ApiError::InvalidToken)
+        ));
+        assert!(matches!(
+            p.check(&on_host("Bearer k-eu", "api.synthflow.ai")),
+            Err(ApiError::InvalidToken)
+        ));
+        for host in ["api.us.synthflow.ai", "api.eu.synthflow.ai", "x"] {
+            assert!(p.check(&on_host("Bearer plain", host)).is_ok(), "{host}");
+            assert!(
+                p.check(&on_host("Bearer odd:colon", host)).is_ok(),
+                "{host}"
+            );
+        }
+        // The region prefix is not part of the key.
+        assert!(p.check(&on_host("Bearer us:k-us", "127.0.0.1")).is_err());
+        assert!(!format!("{p:?}").contains("k-us"));
     }
 
     #[test]

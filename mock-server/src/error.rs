@@ -60,6 +60,11 @@ pub enum ApiError {
 #[derive(Debug, Clone)]
 pub struct ErrorDescription(pub String);
 
+/// A `detail.category` that replaces the stored one (a refusal whose live category a source shows,
+/// e.g. `important` for an out-of-range list `limit`); read by [`render_response`].
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCategory(pub &'static str);
+
 impl ApiError {
     /// The HTTP status.
     pub fn status(self) -> StatusCode {
@@ -86,6 +91,7 @@ impl ApiError {
         Refusal {
             error: self,
             description: Some(description.into()),
+            category: None,
         }
     }
 
@@ -105,6 +111,16 @@ pub struct Refusal {
     pub error: ApiError,
     /// The description its body says, if not the stored one.
     pub description: Option<String>,
+    /// The `detail.category` its body says, if not the stored one.
+    pub category: Option<&'static str>,
+}
+
+impl Refusal {
+    /// The refusal with `detail.category` set to `category` instead of the stored one.
+    pub fn with_category(mut self, category: Option<&'static str>) -> Self {
+        self.category = category;
+        self
+    }
 }
 
 impl From<ApiError> for Refusal {
@@ -112,6 +128,7 @@ impl From<ApiError> for Refusal {
         Refusal {
             error,
             description: None,
+            category: None,
         }
     }
 }
@@ -121,6 +138,9 @@ impl IntoResponse for Refusal {
         let mut resp = self.error.into_response();
         if let Some(d) = self.description {
             resp.extensions_mut().insert(ErrorDescription(d));
+        }
+        if let Some(c) = self.category {
+            resp.extensions_mut().insert(ErrorCategory(c));
         }
         resp
     }
@@ -251,6 +271,12 @@ impl Template {
     /// The body of one answer, with `detail.description` replaced when `description` is given and
     /// the stored body has one.
     pub fn render_with(&self, description: Option<&str>) -> Bytes {
+        self.render_detail(description, None)
+    }
+
+    /// [`Template::render_with`], with `detail.category` replaced too when `category` is given and
+    /// the stored body has one.
+    pub fn render_detail(&self, description: Option<&str>, category: Option<&str>) -> Bytes {
         let Some(template) = &self.fresh_ids else {
             return self.stored.clone();
         };
@@ -258,6 +284,9 @@ impl Template {
         if let Some(detail) = value.get_mut("detail").and_then(Value::as_object_mut) {
             if let (Some(d), true) = (description, detail.contains_key("description")) {
                 detail.insert("description".into(), Value::String(d.to_owned()));
+            }
+            if let (Some(c), true) = (category, detail.contains_key("category")) {
+                detail.insert("category".into(), Value::String(c.to_owned()));
             }
             if detail.contains_key("request_id") {
                 detail.insert(
@@ -287,9 +316,11 @@ pub fn render_response(errors: &ErrorBodies, mut resp: Response) -> Response {
         None => return resp,
     };
     let description = resp.extensions_mut().remove::<ErrorDescription>();
-    let body = errors
-        .template(err)
-        .render_with(description.as_ref().map(|d| d.0.as_str()));
+    let category = resp.extensions_mut().remove::<ErrorCategory>();
+    let body = errors.template(err).render_detail(
+        description.as_ref().map(|d| d.0.as_str()),
+        category.map(|c| c.0),
+    );
     let (mut parts, _) = resp.into_parts();
     parts.headers.insert(
         header::CONTENT_TYPE,

@@ -37,11 +37,20 @@ pub struct Entry {
     pub fault: Option<String>,
     /// For an unknown call id: the nearest known ids, nearest first.
     pub nearest_ids: Vec<String>,
+    /// For a list request: the query parameters the list endpoint ignored (`page`...), as the
+    /// live service ignores them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored_params: Vec<String>,
 }
 
 /// The nearest known ids of a miss, attached to the response by the handler.
 #[derive(Debug, Clone)]
 pub struct Miss(pub Vec<String>);
+
+/// The query parameters a list request carried that the endpoint ignored, attached to the
+/// response by the handler.
+#[derive(Debug, Clone)]
+pub struct IgnoredParams(pub Vec<String>);
 
 /// Bytes the journal may hold by default (see [`crate::ring`]): about 2,000 ordinary requests, or
 /// ~190 of the fattest (each field cut to [`FIELD_MAX`], headers to [`HEADERS_MAX`]).
@@ -67,7 +76,12 @@ impl Weigh for Entry {
             .iter()
             .map(|(k, v)| k.len() + v.len() + 48)
             .sum();
-        let nearest: usize = self.nearest_ids.iter().map(|i| i.len() + 24).sum();
+        let nearest: usize = self
+            .nearest_ids
+            .iter()
+            .chain(&self.ignored_params)
+            .map(|i| i.len() + 24)
+            .sum();
         std::mem::size_of::<Entry>()
             + self.at.len()
             + self.method.len()
@@ -288,6 +302,7 @@ mod tests {
                 status: 200,
                 fault: None,
                 nearest_ids: vec![],
+                ignored_params: vec![],
             });
         }
         let e = j.entries();

@@ -11,6 +11,7 @@
 //! | `never-seen` | a declared member absent from every body whose parent object was seen |
 //! | `new-enum-value` | a value an enum of the document does not list |
 //! | `type-change` | a value of another JSON type than the document declares |
+//! | `off-document-shape` | a shape seen live that the document does not show, by name ([`super::shapes`]: `duration-as-string`, `bubble-call-id`...) |
 //! | `unexpected-null` | `null` where the document does not allow it |
 //! | `fixture-mismatch` | the upstream's answer for an id differs from the recorded fixture (member added, dropped, type or value changed) |
 //! | `upstream-error` | the upstream did not answer 200 for an id (status, or a transport failure) |
@@ -51,6 +52,8 @@ pub enum DriftKind {
     NewEnumValue,
     /// A value of another JSON type than declared.
     TypeChange,
+    /// A known shape seen live that the document does not show ([`super::shapes`]).
+    OffDocumentShape,
     /// `null` where the document does not allow it.
     UnexpectedNull,
     /// The upstream's answer differs from the recorded fixture.
@@ -67,6 +70,7 @@ impl DriftKind {
             DriftKind::NeverSeen => "never-seen",
             DriftKind::NewEnumValue => "new-enum-value",
             DriftKind::TypeChange => "type-change",
+            DriftKind::OffDocumentShape => "off-document-shape",
             DriftKind::UnexpectedNull => "unexpected-null",
             DriftKind::FixtureMismatch => "fixture-mismatch",
             DriftKind::UpstreamError => "upstream-error",
@@ -216,6 +220,14 @@ impl DriftAnalyzer {
         self.bodies += 1;
         let root = self.root.clone();
         self.walk(source, &root, body, String::new());
+        for shape in super::shapes::detect(body) {
+            self.add(
+                DriftKind::OffDocumentShape,
+                shape.path.clone(),
+                shape.describe(),
+                source,
+            );
+        }
     }
 
     /// Compares the recorded fixture of `id` with what the upstream answers now. Both must be in the

@@ -166,7 +166,7 @@ pub fn check_call(call: &Call, at: &str) -> Vec<Violation> {
         }
     }
     for (name, value) in [
-        ("duration", call.duration),
+        ("duration", call.duration_seconds()),
         ("telephony_duration", call.telephony_duration),
         (
             "telephony_ringing_duration",
@@ -189,7 +189,7 @@ pub fn check_call(call: &Call, at: &str) -> Vec<Violation> {
                 "a call that is still pending/ringing/in-progress has no end time",
             ));
         }
-        if call.duration.unwrap_or(0) != 0 {
+        if call.duration_seconds().unwrap_or(0) != 0 {
             out.push(v(
                 "live-call-not-ended",
                 format!("{at}/duration"),

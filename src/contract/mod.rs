@@ -5,8 +5,9 @@
 //! 1. [`ViolationKind::Json`]: it parses as JSON (else: line and column);
 //! 2. [`ViolationKind::Schema`] / [`ViolationKind::OutOfSpec`]: it validates against the response
 //!    schema of the vendored OpenAPI document (`spec/`), as JSON Schema 2020-12 with formats checked.
-//!    An enum value the document does not list is `OutOfSpec`, so a caller can accept recorded live
-//!    data that runs ahead of the spec without accepting anything else;
+//!    An enum value the document does not list, or an off-document shape seen live ([`shapes`]:
+//!    `duration` as a string, JSON-encoded action values...), is `OutOfSpec`, so a caller can accept
+//!    recorded live data that runs ahead of the spec without accepting anything else;
 //! 3. [`ViolationKind::Lossless`]: it decodes into the typed model and re-encodes to the same value;
 //! 4. [`ViolationKind::Invariant`]: what must hold of a real call ([`invariants`] lists them).
 
@@ -15,6 +16,7 @@ pub mod drift;
 pub mod invariants;
 mod lossless;
 mod schema;
+pub mod shapes;
 
 use serde_json::Value;
 
@@ -72,6 +74,30 @@ pub fn check_call_value(
     opts: CheckOptions,
 ) -> CallReport {
     let mut violations = Schemas::get().validate_call_response(value);
+    // A known off-document shape is out of spec, not a schema error: where the schema already
+    // refused it (a string `duration`) the violation is renamed, else one is added.
+    for shape in shapes::detect(value).into_iter().filter(|s| s.refused) {
+        let message = format!(
+            "{}; not the document's shape: accept it with --allow-out-of-spec",
+            shape.describe()
+        );
+        let mut renamed = false;
+        for v in violations
+            .iter_mut()
+            .filter(|v| v.kind == ViolationKind::Schema && v.pointer == shape.pointer)
+        {
+            v.kind = ViolationKind::OutOfSpec;
+            v.message = message.clone();
+            renamed = true;
+        }
+        if !renamed {
+            violations.push(Violation::new(
+                ViolationKind::OutOfSpec,
+                shape.pointer,
+                message,
+            ));
+        }
+    }
     if opts.allow_out_of_spec {
         violations.retain(|v| v.kind != ViolationKind::OutOfSpec);
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::time::{parse_iso8601, parse_unix_millis, TimeError};
 use super::{
-    double_option, CallStatus, EndCallReason, JsonObject, TelephonyDisconnectReason,
+    double_option, CallStatus, EndCallReason, IntOrString, JsonObject, TelephonyDisconnectReason,
     TelephonyHangup, TypeOfCall,
 };
 
@@ -38,9 +38,10 @@ pub struct Call {
     /// The call transcript.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcript: Option<String>,
-    /// Duration of the call in **seconds**.
+    /// Duration of the call in **seconds**. An integer per the document; list items were seen
+    /// carrying it as a string (`"25"`), kept as it came: read it with [`Call::duration_seconds`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<i64>,
+    pub duration: Option<IntOrString>,
     /// URL of the recording; nullable (`Some(None)` = `null`: no recording).
     #[serde(
         default,

@@ -13,6 +13,7 @@ mod call;
 mod enums;
 mod envelope;
 mod error_body;
+mod observed;
 mod time;
 
 pub use call::{Call, CollectedVariable, CollectedVariables};
@@ -21,6 +22,10 @@ pub use enums::{
 };
 pub use envelope::{CallsPage, EnvelopeStatus, GetCallResponse, Pagination};
 pub use error_body::{ErrorBody, ErrorDetail, ErrorDetailObject};
+pub use observed::{
+    decode_embedded, is_embedded_json, CallIdFormat, ExecutedAction, IntOrString, JudgeVerdict,
+    EXTRACTOR_PREFIXES,
+};
 pub use time::TimeError;
 
 /// A JSON object, as the model keeps free-form members.

@@ -406,8 +406,24 @@ pub fn mark(resp: &mut Response, fault: &Fault, from_prefer: bool) {
     resp.extensions_mut().insert(AppliedFault(*fault));
 }
 
-/// What a gateway in front of the service sends when the service is down: not JSON.
+/// What a gateway in front of the service sends when the service is down: not JSON (the 502 page;
+/// a forced status gets its own, [`gateway_html`]).
 pub const GATEWAY_HTML: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n";
+
+/// The gateway's HTML page for `status`, titled with its code and reason (`503 Service Temporarily
+/// Unavailable`... as nginx-style gateways word it), so the page never contradicts the status line.
+pub fn gateway_html(status: StatusCode) -> String {
+    let reason = match status.as_u16() {
+        // nginx's wording, which the 502 page above follows.
+        503 => "Service Temporarily Unavailable",
+        504 => "Gateway Time-out",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    };
+    let title = format!("{} {reason}", status.as_u16());
+    format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
+    )
+}
 
 /// The outermost layer: breaks the body of a response marked with a [`BodyFaultMark`].
 pub fn break_body(resp: Response) -> Response {
@@ -425,7 +441,12 @@ pub fn break_body(resp: Response) -> Response {
                 .headers
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
             parts.headers.remove(header::CONTENT_LENGTH);
-            Response::from_parts(parts, Body::from(GATEWAY_HTML))
+            let page = if parts.status == StatusCode::BAD_GATEWAY {
+                GATEWAY_HTML.to_owned()
+            } else {
+                gateway_html(parts.status)
+            };
+            Response::from_parts(parts, Body::from(page))
         }
         BodyFault::Drop | BodyFault::Truncate => {
             use futures_util::StreamExt;

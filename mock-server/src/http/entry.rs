@@ -32,7 +32,7 @@ use http_body_util::{Either as BodyEither, Full};
 
 use crate::behaviour::faults::{self, AppliedFault};
 use crate::error::render_response;
-use crate::journal::{self, Miss};
+use crate::journal::{self, IgnoredParams, Miss};
 use crate::state::AppState;
 
 /// The body of every answer: a fixture's bytes as stored (no boxing), or the router's body.
@@ -185,6 +185,7 @@ impl Finish {
             status: 0,
             fault: None,
             nearest_ids: Vec::new(),
+            ignored_params: Vec::new(),
         });
         Finish {
             state: state.clone(),
@@ -212,6 +213,11 @@ impl Finish {
             entry.nearest_ids = resp
                 .extensions()
                 .get::<Miss>()
+                .map(|m| m.0.clone())
+                .unwrap_or_default();
+            entry.ignored_params = resp
+                .extensions()
+                .get::<IgnoredParams>()
                 .map(|m| m.0.clone())
                 .unwrap_or_default();
             self.state.journal().push(entry);

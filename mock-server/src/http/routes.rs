@@ -20,10 +20,10 @@ use http::{header, HeaderValue, StatusCode};
 use crate::behaviour::faults::{self, Fault};
 use crate::behaviour::scenario::{Turn, CLIENT_HEADER};
 use crate::error::{ApiError, Refusal};
-use crate::journal::{self, Miss};
+use crate::journal::{self, IgnoredParams, Miss};
 use crate::state::{AdminAccess, AppState, UnknownIdStatus};
 use crate::store::is_well_formed;
-use crate::store::list::ListQuery;
+use crate::store::list::{unknown_params, ListQuery};
 
 use super::entry::fixture_hit;
 
@@ -160,7 +160,21 @@ async fn list_calls(
     let Ok(Query(pairs)) = query else {
         return Err(ApiError::BadQuery.describe("query string cannot be decoded"));
     };
-    let q = ListQuery::parse(&pairs).map_err(|bad| ApiError::BadQuery.describe(bad.0))?;
+    let q = ListQuery::parse(&pairs).map_err(|bad| {
+        ApiError::BadQuery
+            .describe(bad.description)
+            .with_category(bad.category)
+    })?;
+    // The live service ignores parameters it does not read (MAKE-CALL-AND-WEBHOOKS.md §3, [3P]);
+    // so does the mock, but it says so, as a miss: a client paging with `page=` learns why.
+    let ignored = unknown_params(&pairs);
+    if !ignored.is_empty() {
+        tracing::warn!(
+            target: "synthflow_mock::miss",
+            ignored = ?ignored,
+            "unknown list parameter ignored (the live service ignores it too)"
+        );
+    }
     let fault = match prefer_fault(headers)? {
         Some(f) => Some(f),
         None => state.global_fault().map(|f| (f, false)),
@@ -168,6 +182,9 @@ async fn list_calls(
     let mut resp = answer_with(&state, fault.as_ref(), || json_body(state.list_page(&q))).await;
     if let Some((f, from_prefer)) = &fault {
         faults::mark(&mut resp, f, *from_prefer);
+    }
+    if !ignored.is_empty() {
+        resp.extensions_mut().insert(IgnoredParams(ignored));
     }
     Ok(resp)
 }

@@ -11,11 +11,19 @@
 //! `deployment_type`, `recording_duration`) are left out.
 //!
 //! Query parameters (NOTES.md): `model_id` (required, exact match), `limit` (1..=100, default 20),
-//! `offset` (≥ 0, default 0), `from_date` / `to_date` (epoch ms; `from_date` inclusive, `to_date`
-//! exclusive, on `start_time`), `call_status` (exact; a comma-separated list matches any),
-//! `duration_min` / `duration_max` (seconds, inclusive, on `duration`), `lead_phone_number` (E.164,
-//! exact). `action_id` and `include_all_actions` are checked for form and not applied (the
-//! fixtures' `executed_actions` do not say which action ran). Unknown parameters are ignored.
+//! `offset` (≥ 0, default 0), `from_date` / `to_date` (epoch ms, or an ISO 8601 date or date-time
+//! as integrators saw the live service accept; `from_date` inclusive, `to_date` exclusive, on
+//! `start_time`), `call_status` (exact; a comma-separated list matches any), `duration_min` /
+//! `duration_max` (seconds, inclusive, on `duration`), `lead_phone_number` (E.164, exact).
+//! `action_id` and `include_all_actions` are checked for form and not applied (the fixtures'
+//! `executed_actions` do not say which action ran). Unknown parameters are ignored, as the live
+//! service ignores them; [`unknown_params`] names them so the answer's log can say so.
+//!
+//! Refusals: where a source shows the live wording and category (only an out-of-range `limit`:
+//! "Limit must be between 1 and 100.", category `important`, an integrator's observation in
+//! MAKE-CALL-AND-WEBHOOKS.md §1 and §3) the mock says exactly that; the others keep the mock's own
+//! wording under the stored 400 (`errors/400-query.json`), since no source shows them
+//! (docs/fidelity.md).
 
 use std::fmt::Write as _;
 
@@ -24,10 +32,91 @@ use serde_json::{Map, Value};
 
 use crate::store::Store;
 
-/// Why a list query is refused: the reason its 400 body gives.
+/// Why a list query is refused: the reason its 400 body gives, and the `category` when a source
+/// shows the live one (else the stored body's).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct BadListQuery(pub String);
+#[error("{description}")]
+pub struct BadListQuery {
+    /// `detail.description`.
+    pub description: String,
+    /// `detail.category`, when it is not the stored one.
+    pub category: Option<&'static str>,
+}
+
+impl From<String> for BadListQuery {
+    fn from(description: String) -> Self {
+        BadListQuery {
+            description,
+            category: None,
+        }
+    }
+}
+
+/// The live answer to an out-of-range `limit` (an integrator's observation, MAKE-CALL-AND-WEBHOOKS.md
+/// §1 "400 response" and §3).
+pub const LIMIT_OUT_OF_RANGE: &str = "Limit must be between 1 and 100.";
+/// The `category` of that answer.
+pub const LIMIT_CATEGORY: &str = "important";
+
+/// The parameters the list endpoint reads; any other is ignored (and named in the log).
+pub const KNOWN_PARAMS: &[&str] = &[
+    "model_id",
+    "limit",
+    "offset",
+    "from_date",
+    "to_date",
+    "call_status",
+    "duration_min",
+    "duration_max",
+    "lead_phone_number",
+    "action_id",
+    "include_all_actions",
+];
+
+/// The distinct parameter names of `pairs` the list endpoint does not read, in order.
+pub fn unknown_params(pairs: &[(String, String)]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (k, _) in pairs {
+        if !KNOWN_PARAMS.contains(&k.as_str()) && !out.contains(k) {
+            out.push(k.clone());
+        }
+    }
+    out
+}
+
+/// A date bound: epoch milliseconds, or an ISO 8601 date (`2025-10-14`, midnight UTC) or date-time
+/// (`2025-10-14T20:11:36Z`, with an offset, or without one: UTC), as unix milliseconds.
+pub fn parse_date(v: &str) -> Option<i64> {
+    let v = v.trim();
+    if let Ok(n) = v.parse::<i64>() {
+        return (n >= 0).then_some(n);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Some(t.timestamp_millis());
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M%z",
+    ] {
+        if let Ok(t) = chrono::DateTime::parse_from_str(v, f) {
+            return Some(t.timestamp_millis());
+        }
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(v, f) {
+            return Some(t.and_utc().timestamp_millis());
+        }
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_millis())
+}
 
 /// Largest `limit`.
 pub const MAX_LIMIT: u64 = 100;
@@ -113,7 +202,11 @@ fn item(call: &Map<String, Value>) -> Item {
         model_id: s("model_id"),
         start_ms: s("start_time").parse().unwrap_or(0),
         status: s("status"),
-        duration: call.get("duration").and_then(Value::as_i64).unwrap_or(0),
+        // `duration` as a string ("25") is a shape seen live in list items (extended fixtures).
+        duration: match call.get("duration") {
+            Some(Value::String(t)) => t.trim().parse().unwrap_or(0),
+            d => d.and_then(Value::as_i64).unwrap_or(0),
+        },
         lead_phone: lead,
         json: serde_json::to_string(&Value::Object(record)).unwrap_or_else(|_| "{}".into()),
     }
@@ -136,10 +229,10 @@ pub struct ListQuery {
 impl ListQuery {
     /// Reads the query pairs; the error is the reason for the 400.
     pub fn parse(pairs: &[(String, String)]) -> Result<ListQuery, BadListQuery> {
-        Self::parse_pairs(pairs).map_err(BadListQuery)
+        Self::parse_pairs(pairs)
     }
 
-    fn parse_pairs(pairs: &[(String, String)]) -> Result<ListQuery, String> {
+    fn parse_pairs(pairs: &[(String, String)]) -> Result<ListQuery, BadListQuery> {
         let get = |k: &str| {
             pairs
                 .iter()
@@ -158,22 +251,38 @@ impl ListQuery {
         };
         let model_id = match get("model_id").map(str::trim) {
             Some(m) if !m.is_empty() => m.to_owned(),
-            _ => return Err("model_id is required".into()),
+            _ => return Err(String::from("model_id is required").into()),
         };
-        let limit = int("limit", 1, MAX_LIMIT as i64)?.unwrap_or(DEFAULT_LIMIT as i64) as u64;
+        let limit = match int("limit", 1, MAX_LIMIT as i64) {
+            Ok(l) => l.unwrap_or(DEFAULT_LIMIT as i64) as u64,
+            Err(_) => {
+                return Err(BadListQuery {
+                    description: LIMIT_OUT_OF_RANGE.into(),
+                    category: Some(LIMIT_CATEGORY),
+                })
+            }
+        };
         let offset = int("offset", 0, i64::MAX)?.unwrap_or(0) as u64;
-        let from_date = int("from_date", 0, i64::MAX)?;
-        let to_date = int("to_date", 0, i64::MAX)?;
+        let date = |k: &str| -> Result<Option<i64>, String> {
+            match get(k) {
+                None => Ok(None),
+                Some(v) => parse_date(v).map(Some).ok_or_else(|| {
+                    format!("{k}={v:?} is not epoch milliseconds or an ISO 8601 date or date-time")
+                }),
+            }
+        };
+        let from_date = date("from_date")?;
+        let to_date = date("to_date")?;
         if let (Some(f), Some(t)) = (from_date, to_date) {
             if f > t {
-                return Err(format!("from_date={f} is after to_date={t}"));
+                return Err(format!("from_date={f} is after to_date={t}").into());
             }
         }
         let duration_min = int("duration_min", 0, i64::MAX)?;
         let duration_max = int("duration_max", 0, i64::MAX)?;
         if let (Some(a), Some(b)) = (duration_min, duration_max) {
             if a > b {
-                return Err(format!("duration_min={a} is above duration_max={b}"));
+                return Err(format!("duration_min={a} is above duration_max={b}").into());
             }
         }
         let call_status = get("call_status").map(|s| {
@@ -192,14 +301,15 @@ impl ListQuery {
                 if !ok {
                     return Err(format!(
                         "lead_phone_number={p:?} is not E.164 (+ and 7 to 15 digits; send + as %2B)"
-                    ));
+                    )
+                    .into());
                 }
                 Some(p.to_owned())
             }
         };
         if let Some(v) = get("include_all_actions") {
             if !matches!(v, "true" | "false") {
-                return Err(format!("include_all_actions={v:?}: expected true or false"));
+                return Err(format!("include_all_actions={v:?}: expected true or false").into());
             }
         }
         Ok(ListQuery {
@@ -248,9 +358,20 @@ mod tests {
     fn bad_paging_and_filters_are_refused_with_a_reason() {
         for (case, want) in [
             (vec![], "model_id is required"),
-            (vec![("model_id", "m"), ("limit", "-1")], "limit=-1"),
-            (vec![("model_id", "m"), ("limit", "101")], "limit=101"),
-            (vec![("model_id", "m"), ("limit", "0")], "limit=0"),
+            (vec![("model_id", "m"), ("limit", "-1")], LIMIT_OUT_OF_RANGE),
+            (
+                vec![("model_id", "m"), ("limit", "101")],
+                LIMIT_OUT_OF_RANGE,
+            ),
+            (vec![("model_id", "m"), ("limit", "0")], LIMIT_OUT_OF_RANGE),
+            (
+                vec![("model_id", "m"), ("limit", "ten")],
+                LIMIT_OUT_OF_RANGE,
+            ),
+            (
+                vec![("model_id", "m"), ("from_date", "yesterday")],
+                "ISO 8601",
+            ),
             (vec![("model_id", "m"), ("offset", "x")], "offset=\"x\""),
             (
                 vec![("model_id", "m"), ("from_date", "5"), ("to_date", "4")],
@@ -262,8 +383,53 @@ mod tests {
             ),
         ] {
             let err = q(&case).unwrap_err();
-            assert!(err.0.contains(want), "{case:?}: {err}");
+            assert!(err.description.contains(want), "{case:?}: {err}");
+            assert_eq!(
+                err.category.is_some(),
+                want == LIMIT_OUT_OF_RANGE,
+                "{case:?}: only the limit refusal has a sourced category"
+            );
         }
+    }
+
+    #[test]
+    fn dates_are_epoch_ms_or_iso_8601_dates_and_date_times() {
+        // Source: MAKE-CALL-AND-WEBHOOKS.md §3 ([3P]: ISO/date strings also accepted).
+        let day = 1_760_400_000_000; // 2025-10-14T00:00:00Z
+        for (v, want) in [
+            ("1760400000000", day),
+            ("2025-10-14", day),
+            ("2025-10-14T00:00:00Z", day),
+            ("2025-10-14T02:00:00+02:00", day),
+            ("2025-10-14T00:00:00.000+00:00", day),
+            ("2025-10-14T00:00:00", day),
+            ("2025-10-14T00:00:01.5Z", day + 1_500),
+        ] {
+            assert_eq!(parse_date(v), Some(want), "{v}");
+        }
+        for bad in ["", "-5", "14/10/2025", "2025-13-01", "now"] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+        let p = q(&[
+            ("model_id", "m"),
+            ("from_date", "2025-10-14"),
+            ("to_date", "2025-10-15"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (p.from_date, p.to_date),
+            (Some(day), Some(day + 86_400_000))
+        );
+    }
+
+    #[test]
+    fn unknown_params_are_named_once_and_known_ones_never() {
+        let pairs: Vec<(String, String)> =
+            [("page", "2"), ("limit", "5"), ("page", "3"), ("x", "")]
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+        assert_eq!(unknown_params(&pairs), vec!["page", "x"]);
     }
 
     #[test]

@@ -144,9 +144,13 @@ async fn bad_paging_and_filters_get_a_400_json_body_naming_the_problem() {
     let mock = MockServer::start().await.unwrap();
     for (query, want) in [
         ("", "model_id is required"),
-        ("model_id=m&limit=-1", "limit=-1"),
-        ("model_id=m&limit=101", "limit=101"),
-        ("model_id=m&limit=99999999999999999999", "limit="),
+        // The live wording (MAKE-CALL-AND-WEBHOOKS.md §1, [3P]); tests/it/fidelity.rs pins it whole.
+        ("model_id=m&limit=-1", "Limit must be between 1 and 100."),
+        ("model_id=m&limit=101", "Limit must be between 1 and 100."),
+        (
+            "model_id=m&limit=99999999999999999999",
+            "Limit must be between 1 and 100.",
+        ),
         ("model_id=m&offset=abc", "offset="),
         ("model_id=m&offset=-5", "offset=-5"),
         ("model_id=m&from_date=tomorrow", "from_date="),

@@ -12,6 +12,7 @@ mod drift;
 mod expectations;
 mod fast_path;
 mod faults;
+mod fidelity;
 mod fuzz_corpus;
 mod generate;
 mod hardening;

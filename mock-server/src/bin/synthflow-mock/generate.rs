@@ -4,11 +4,23 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use synthflow_mock::tools::generate::{
-    coverage_of, coverage_table, generate, markdown_table, update_readme, write_tree,
-    GenerateOptions,
+    coverage_of, coverage_table, extend_shapes, generate, markdown_table, update_readme,
+    write_tree, GenerateOptions,
 };
+
+/// Which shapes the calls take.
+#[derive(ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Shapes {
+    /// The vendor's document only (the default; what `fixtures/calls/` holds).
+    #[default]
+    Document,
+    /// Also the off-document shapes seen live (string `duration`, JSON-encoded action values,
+    /// both extractor key prefixes, string `judge_results`, Bubble-style ids): serve the result
+    /// with `--allow-out-of-spec`. See docs/fidelity.md.
+    Extended,
+}
 
 /// Flags of `generate`.
 #[derive(Args, Debug)]
@@ -33,6 +45,10 @@ pub struct GenerateArgs {
     /// `<!-- generated calls: begin/end -->` markers).
     #[arg(long, value_name = "FILE")]
     pub readme: Option<PathBuf>,
+    /// `extended`: rewrite the calls into the off-document shapes the live service was seen
+    /// sending (every four calls hold them all); serve them with `--allow-out-of-spec`.
+    #[arg(long, value_enum, default_value = "document")]
+    pub shapes: Shapes,
 }
 
 /// Runs `generate`.
@@ -42,11 +58,14 @@ pub fn run(args: &GenerateArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let started = std::time::Instant::now();
-    let files = generate(GenerateOptions {
+    let mut files = generate(GenerateOptions {
         seed: args.seed,
         count: args.count,
         coverage: args.coverage,
     });
+    if args.shapes == Shapes::Extended {
+        files = extend_shapes(files);
+    }
     let target = match write_tree(&args.out, &files, args.replace) {
         Ok(t) => t,
         Err(e) => {

@@ -33,6 +33,8 @@ pub struct ServeArgs {
     #[arg(long, env = "SYNTHFLOW_MOCK_PORT", default_value_t = 8080)]
     pub port: u16,
     /// Accept only these Bearer tokens (repeat, or comma-separate in the env var). Default: any.
+    /// `REGION:KEY` (REGION `global`, `us`, `eu`) accepts KEY on any host but another region's
+    /// (by `Host`: `api.eu.synthflow.ai`, `eu.localhost`...), where it gets the live 401.
     #[arg(
         long = "token",
         env = "SYNTHFLOW_MOCK_TOKENS",
@@ -345,7 +347,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     };
     let config = Config {
         webhooks,
-        auth: AuthPolicy::tokens(args.tokens),
+        auth: AuthPolicy::parse(&args.tokens),
         unknown_id: args.unknown_id_status,
         retry_after: (!args.no_retry_after).then_some(args.retry_after),
         admin: args.admin,

@@ -185,7 +185,7 @@ fn build_call(
         phone_number_to: Some(to),
         name: Some(p.full.clone()),
         transcript: Some(render(&turns)),
-        duration: Some((telephony_duration + 500) / 1000),
+        duration: Some(((telephony_duration + 500) / 1000).into()),
         recording_url: Some(recording),
         end_call_reason: Some(reason),
         custom_end_call_reason: Some(custom.map(str::to_owned)),

@@ -23,8 +23,9 @@
 //!
 //! The parts, one concern each: `kinds` (what a call is and the coverage set), `people`
 //! (agents and the person called), `transcript` (what is said), `actions` (variables and executed
-//! actions), `calls` (one whole record), `report` (coverage and markdown tables) and `write` (the
-//! `calls/` tree and a README's table).
+//! actions), `calls` (one whole record), `report` (coverage and markdown tables), `write` (the
+//! `calls/` tree and a README's table) and `extended` (`--shapes extended`: the off-document shapes
+//! seen live, applied after generation, so the default output never changes).
 
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
@@ -35,12 +36,14 @@ use synthflow::Call;
 
 mod actions;
 mod calls;
+mod extended;
 mod kinds;
 mod people;
 mod report;
 mod transcript;
 mod write;
 
+pub use extended::extend_shapes;
 pub use kinds::{coverage_kinds, Kind};
 pub use report::{
     coverage_of, coverage_table, markdown_table, splice_table, TABLE_BEGIN, TABLE_END,
