@@ -359,13 +359,9 @@ pub fn prefer_with(data: &[u8], serve: Serve) {
     if !post {
         *req.body_mut() = Body::empty();
     }
-    *req.headers_mut() = {
-        let mut h = req.headers().clone();
-        for v in headers.get_all("prefer") {
-            h.append("prefer", v.clone());
-        }
-        h
-    };
+    for v in headers.get_all("prefer") {
+        req.headers_mut().append("prefer", v.clone());
+    }
     let method = req.method().clone();
     let reply = serve(&entry(false, false), req);
     let fault = parsed.as_ref().ok().copied().flatten();
@@ -493,7 +489,7 @@ pub fn webhook(data: &[u8]) {
         assert!(!verify_signature("whsec_fuzz", &format!("{id}x"), &sig));
     }
     let text = String::from_utf8_lossy(data);
-    let (secret, header) = text.split_once('\n').unwrap_or((&text, ""));
+    let (secret, header) = text.split_once('\n').unwrap_or((&*text, ""));
     let ok = verify_signature(secret, "call-1", header);
     assert_eq!(
         ok,
