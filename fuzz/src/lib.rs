@@ -367,7 +367,11 @@ pub fn prefer_with(data: &[u8], serve: Serve) {
     let fault = parsed.as_ref().ok().copied().flatten();
     check_reply(&reply, &method, fault.is_some_and(forces_5xx));
     let Ok(fault) = parsed else {
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "an unreadable Prefer");
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "an unreadable Prefer"
+        );
         return;
     };
     let Some(f) = fault else {
@@ -386,7 +390,11 @@ pub fn prefer_with(data: &[u8], serve: Serve) {
     let status = match (f.code, f.body) {
         (Some(c), _) => StatusCode::from_u16(c).expect("a forceable code"),
         (None, _) if post && per_call.is_err() => {
-            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{f}: bad made-call keys");
+            assert_eq!(
+                reply.status,
+                StatusCode::BAD_REQUEST,
+                "{f}: bad made-call keys"
+            );
             return;
         }
         (None, Some(BodyFault::NotJson)) => StatusCode::BAD_GATEWAY,
@@ -427,7 +435,10 @@ pub fn scenario_with(data: &[u8], serve: Serve) {
             String::from_utf8_lossy(&written)
         )
     });
-    assert_eq!(again, file, "a scenario file written back reads differently");
+    assert_eq!(
+        again, file,
+        "a scenario file written back reads differently"
+    );
     let entry = entry(false, true);
     let mut ids: Vec<&String> = file.keys().collect();
     ids.sort();
@@ -436,7 +447,9 @@ pub fn scenario_with(data: &[u8], serve: Serve) {
         let put = Request::put(format!("/__admin/scenarios/{}", path_segment(id)))
             .header("host", "127.0.0.1")
             .header("content-type", "application/json")
-            .body(Body::from(serde_json::to_vec(s).expect("a scenario encodes")))
+            .body(Body::from(
+                serde_json::to_vec(s).expect("a scenario encodes"),
+            ))
             .expect("request");
         let reply = serve(&entry, put);
         check_reply(&reply, &Method::PUT, false);
@@ -517,6 +530,9 @@ fn without_nulls(v: serde_json::Value) -> serde_json::Value {
 /// set, to show that `run.sh` fails on a crash (its build fails on demand, see its source).
 pub fn selftest(data: &[u8]) {
     if std::env::var_os("FUZZ_SELFTEST_CRASH").is_some() {
-        panic!("deliberate crash for fuzz/selftest.sh ({} bytes)", data.len());
+        panic!(
+            "deliberate crash for fuzz/selftest.sh ({} bytes)",
+            data.len()
+        );
     }
 }

@@ -107,10 +107,7 @@ fn committed_corpora_stay_small() {
             .iter()
             .map(|p| p.metadata().unwrap().len())
             .sum();
-        assert!(
-            bytes <= MAX_CORPUS_BYTES,
-            "fuzz/corpus/{t}: {bytes} bytes"
-        );
+        assert!(bytes <= MAX_CORPUS_BYTES, "fuzz/corpus/{t}: {bytes} bytes");
     }
 }
 
