@@ -18,7 +18,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use synthflow::contract::{check_call_body, CheckOptions};
 use synthflow::webhook::{sign, verify_signature, PostCallWebhook};
-use synthflow_mock::behaviour::faults::{AppliedFault, BodyFault, Fault, GATEWAY_HTML};
+use synthflow_mock::behaviour::faults::{gateway_html, AppliedFault, BodyFault, Fault};
 use synthflow_mock::behaviour::made_calls::{MakeCallRequest, PerCall, MAX_BODY_BYTES};
 use synthflow_mock::error::Template;
 use synthflow_mock::http::Entry;
@@ -91,7 +91,7 @@ fn check_reply(reply: &Reply, method: &Method, forced: bool) {
     );
     if let (Some(body), false) = (&reply.body, method == Method::HEAD) {
         assert!(
-            json(body).is_some() || (forced && body == GATEWAY_HTML.as_bytes()),
+            json(body).is_some() || (forced && body == gateway_html(reply.status).as_bytes()),
             "{} with a non-JSON body: {:?}",
             reply.status,
             String::from_utf8_lossy(body)
@@ -404,7 +404,11 @@ pub fn prefer_with(data: &[u8], serve: Serve) {
     assert_eq!(applied, Some(f.to_string().as_str()), "Preference-Applied");
     match f.body {
         Some(BodyFault::NotJson) => {
-            assert_eq!(reply.body.as_deref(), Some(GATEWAY_HTML.as_bytes()))
+            assert_eq!(
+                reply.body.as_deref(),
+                Some(gateway_html(reply.status).as_bytes()),
+                "{f}: the gateway page is titled with its status"
+            )
         }
         Some(_) => assert!(reply.body.is_none(), "{f}: the body is broken"),
         None => {}
