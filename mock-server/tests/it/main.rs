@@ -25,4 +25,5 @@ mod record;
 mod reload;
 mod scenarios;
 mod shutdown;
+mod speed;
 mod webhook;
