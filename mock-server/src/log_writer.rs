@@ -115,20 +115,26 @@ impl LogBuffer {
 
     fn run(&self, every: Duration) {
         loop {
-            {
-                let mut pending = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-                while pending.bytes.is_empty() && !pending.stop {
-                    pending = self.woken.wait(pending).unwrap_or_else(|e| e.into_inner());
-                }
-                if pending.stop {
-                    break;
-                }
+            let mut pending = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+            while pending.bytes.is_empty() && !pending.stop {
+                pending = self.woken.wait(pending).unwrap_or_else(|e| e.into_inner());
             }
-            // Let the lines of the next few milliseconds join this write.
-            std::thread::sleep(every);
+            if !pending.stop {
+                // Let the lines of the next few milliseconds join this write (writers do not
+                // wake the flusher while the buffer holds lines; the guard does, to stop it).
+                pending = self
+                    .woken
+                    .wait_timeout_while(pending, every, |p| !p.stop)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+            let stop = pending.stop;
+            drop(pending);
             self.flush();
+            if stop {
+                return;
+            }
         }
-        self.flush();
     }
 
     /// Swaps the buffer with the spare one and writes it, then the count of lines dropped since

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
-use bytes::Bytes;
 use synthflow::model::{CallStatus, EndCallReason};
 
 use super::{check_fixture, read_dir_files, Fixture, LoadOptions, Store, StoreError};
@@ -25,7 +24,7 @@ use super::{check_fixture, read_dir_files, Fixture, LoadOptions, Store, StoreErr
 impl Store {
     /// [`Store::from_dir`], skipping the contract checks of the files `cache` records as passed
     /// (unchanged since), and recording the set that passed now (see [`crate::store::cache`]).
-        pub fn from_dir_cached(
+    pub fn from_dir_cached(
         dir: &Path,
         opts: LoadOptions,
         cache: &CacheFile,
@@ -51,7 +50,10 @@ impl Store {
             };
             let entry = Passed {
                 status: fixture.status.as_ref().map(|s| s.as_str().to_owned()),
-                end_call_reason: fixture.end_call_reason.as_ref().map(|s| s.as_str().to_owned()),
+                end_call_reason: fixture
+                    .end_call_reason
+                    .as_ref()
+                    .map(|s| s.as_str().to_owned()),
             };
             passed
                 .lock()
@@ -85,7 +87,6 @@ pub struct CacheFile {
     /// The caller's version: a cache written under another is ignored.
     pub version: String,
 }
-
 
 const FORMAT: &str = "synthflow-mock validated-fixtures 1";
 
@@ -191,7 +192,10 @@ pub fn write(
         text.push('\n');
     }
     let mut tmp = tempfile_in(dir, path)?;
-    let result = tmp.1.write_all(text.as_bytes()).and_then(|()| tmp.1.sync_all());
+    let result = tmp
+        .1
+        .write_all(text.as_bytes())
+        .and_then(|()| tmp.1.sync_all());
     drop(tmp.1);
     if let Err(e) = result.and_then(|()| std::fs::rename(&tmp.0, path)) {
         let _ = std::fs::remove_file(&tmp.0);
@@ -205,10 +209,7 @@ pub fn write(
 pub fn file_for(cache_dir: &Path, fixtures: &Path) -> PathBuf {
     let abs = std::fs::canonicalize(fixtures).unwrap_or_else(|_| fixtures.to_path_buf());
     let digest = Sha256::digest(abs.to_string_lossy().as_bytes());
-    let name: String = digest[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     cache_dir.join(format!("validated-{name}.tsv"))
 }
 
@@ -216,7 +217,11 @@ pub fn file_for(cache_dir: &Path, fixtures: &Path) -> PathBuf {
 /// `~/.cache/synthflow-mock` (`~/Library/Caches/synthflow-mock` on macOS,
 /// `%LOCALAPPDATA%\synthflow-mock` on Windows); `None` when there is no home (a bare container).
 pub fn default_dir() -> Option<PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     let base = if cfg!(windows) {
         env("LOCALAPPDATA")
     } else if cfg!(target_os = "macos") {

@@ -133,44 +133,43 @@ impl Store {
         let (calls, errors) = read_dir_files(dir)?;
         Store::from_sources(calls, errors, opts)
     }
-
 }
 
 /// The call and error files of a fixture folder, read on every core (see [`Store::from_dir`]).
 type Files = Vec<(String, String, Bytes)>;
 
 fn read_dir_files(dir: &Path) -> Result<(Files, Files), StoreError> {
-        let calls_dir = if dir.join("calls").is_dir() {
-            dir.join("calls")
-        } else {
-            dir.to_path_buf()
-        };
-        let mut calls = read_json_files(&calls_dir)?;
-        let handmade = dir.join("handmade").join("calls");
-        if handmade.is_dir() {
-            calls.extend(read_json_files(&handmade)?);
+    let calls_dir = if dir.join("calls").is_dir() {
+        dir.join("calls")
+    } else {
+        dir.to_path_buf()
+    };
+    let mut calls = read_json_files(&calls_dir)?;
+    let handmade = dir.join("handmade").join("calls");
+    if handmade.is_dir() {
+        calls.extend(read_json_files(&handmade)?);
+    }
+    if calls.is_empty() {
+        return Err(StoreError::Empty(calls_dir.display().to_string()));
+    }
+    let errors_dir = dir.join("errors");
+    let mut errors: Vec<(String, String, Bytes)> = embedded::ERRORS
+        .iter()
+        .map(|(name, bytes)| {
+            (
+                format!("embedded:errors/{name}"),
+                name.to_string(),
+                Bytes::from_static(bytes),
+            )
+        })
+        .collect();
+    if errors_dir.is_dir() {
+        for own in read_json_files(&errors_dir)? {
+            errors.retain(|e| e.1 != own.1);
+            errors.push(own);
         }
-        if calls.is_empty() {
-            return Err(StoreError::Empty(calls_dir.display().to_string()));
-        }
-        let errors_dir = dir.join("errors");
-        let mut errors: Vec<(String, String, Bytes)> = embedded::ERRORS
-            .iter()
-            .map(|(name, bytes)| {
-                (
-                    format!("embedded:errors/{name}"),
-                    name.to_string(),
-                    Bytes::from_static(bytes),
-                )
-            })
-            .collect();
-        if errors_dir.is_dir() {
-            for own in read_json_files(&errors_dir)? {
-                errors.retain(|e| e.1 != own.1);
-                errors.push(own);
-            }
-        }
-        Ok((calls, errors))
+    }
+    Ok((calls, errors))
 }
 
 impl Store {

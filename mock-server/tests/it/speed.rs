@@ -36,7 +36,8 @@ impl Shared {
 fn buffered_log_lines_come_out_whole_in_order_and_at_the_end() {
     let sink = Shared::default();
     // A flush period far beyond the test: whatever comes out is the guard's doing.
-    let (buffer, guard) = LogBuffer::start(sink.clone(), Duration::from_secs(3600), 1 << 20).unwrap();
+    let (buffer, guard) =
+        LogBuffer::start(sink.clone(), Duration::from_secs(3600), 1 << 20).unwrap();
     let lines: Vec<String> = (0..1000).map(|i| format!("line {i}\n")).collect();
     std::thread::scope(|s| {
         for half in lines.chunks(500) {
@@ -71,14 +72,19 @@ fn a_full_log_buffer_drops_lines_counts_and_reports_them() {
     let sink = Shared::default();
     let (buffer, guard) = LogBuffer::start(sink.clone(), Duration::from_secs(3600), 100).unwrap();
     for i in 0..20 {
-        (&*buffer).write_all(format!("line {i:02}\n").as_bytes()).unwrap();
+        (&*buffer)
+            .write_all(format!("line {i:02}\n").as_bytes())
+            .unwrap();
     }
     // 8 bytes a line: 12 fit in 100 bytes.
     assert_eq!(buffer.dropped(), 8);
     buffer.flush();
     let out = sink.text();
     assert!(out.starts_with("line 00\n"), "{out}");
-    assert!(out.contains("line 11\n") && !out.contains("line 12\n"), "{out}");
+    assert!(
+        out.contains("line 11\n") && !out.contains("line 12\n"),
+        "{out}"
+    );
     assert!(out.contains("8 log line(s) dropped"), "{out}");
     // Room again after the flush.
     (&*buffer).write_all(b"after\n").unwrap();
@@ -89,7 +95,8 @@ fn a_full_log_buffer_drops_lines_counts_and_reports_them() {
 #[test]
 fn the_flusher_writes_within_its_period() {
     let sink = Shared::default();
-    let (buffer, _guard) = LogBuffer::start(sink.clone(), Duration::from_millis(5), 1 << 20).unwrap();
+    let (buffer, _guard) =
+        LogBuffer::start(sink.clone(), Duration::from_millis(5), 1 << 20).unwrap();
     (&*buffer).write_all(b"soon\n").unwrap();
     // Generous bound on a loaded machine; the point is that no flush call is needed.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -147,7 +154,11 @@ fn an_unchanged_fixture_is_taken_from_the_cache_and_a_changed_one_checked_again(
     let c = cache_in(root.path(), "v1");
     let first = Store::from_dir_cached(&fixtures, LoadOptions::default(), &c).unwrap();
     let text = std::fs::read_to_string(&c.path).unwrap();
-    assert_eq!(text.lines().count(), first.len() + 1, "a line per file that passed");
+    assert_eq!(
+        text.lines().count(),
+        first.len() + 1,
+        "a line per file that passed"
+    );
 
     tamper_statuses(&c.path, "from-the-cache");
     let cached = Store::from_dir_cached(&fixtures, LoadOptions::default(), &c).unwrap();
@@ -222,7 +233,10 @@ fn reload_of_named_paths_reads_only_those() {
     assert_eq!(report.removed, vec![deleted.clone()]);
     let now = state.store();
     let on_disk = |id: &str| std::fs::read(calls.join(format!("{id}.json"))).unwrap();
-    assert_eq!(now.get(edited).unwrap().body.as_ref(), on_disk(edited).as_slice());
+    assert_eq!(
+        now.get(edited).unwrap().body.as_ref(),
+        on_disk(edited).as_slice()
+    );
     assert_ne!(
         now.get(untold).unwrap().body.as_ref(),
         on_disk(untold).as_slice(),

@@ -4,13 +4,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub use crate::source::{load, SourceArgs};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::Args;
-pub use crate::source::{load, SourceArgs};
 use synthflow_mock::{
     auth::AdminToken, reload, serve_app_with, AdminAccess, AppState, AuthPolicy, Config, Fault,
     GlobalFaults, LoadOptions, MadeCallConfig, OutcomeRule, RandomFaults, ScenarioFile, Secret,
-    ServeOptions, Store, UnknownIdStatus, WebhookConfig,
+    ServeOptions, UnknownIdStatus, WebhookConfig,
 };
 
 #[derive(Args, Debug, Clone)]

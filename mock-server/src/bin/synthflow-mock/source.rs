@@ -37,7 +37,10 @@ fn binary_version() -> String {
             .map_or(0, |d| d.as_nanos());
         (m.len(), at)
     });
-    format!("synthflow-mock-{} {len} {modified}", env!("CARGO_PKG_VERSION"))
+    format!(
+        "synthflow-mock-{} {len} {modified}",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 pub fn load(source: &SourceArgs) -> Result<Store, String> {
@@ -61,4 +64,3 @@ pub fn load(source: &SourceArgs) -> Result<Store, String> {
     };
     result.map_err(|e| format!("synthflow-mock: refusing to start: {e}"))
 }
-
