@@ -245,6 +245,7 @@ fn reload_of_named_paths_reads_only_those() {
     assert!(now.get(deleted).is_none());
     drop(now);
     // The folder itself named: everything is read again.
-    let report = synthflow_mock::reload::reload_paths(&fixtures, &[calls.clone()], &state);
+    let report =
+        synthflow_mock::reload::reload_paths(&fixtures, std::slice::from_ref(&calls), &state);
     assert_eq!(report.updated, vec![untold.clone()]);
 }
