@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of GET /v2/calls/{id} on loopback, one fixture, the same 200 body:
-#   synthflow-mock (defaults: one info log line per request to stderr), synthflow-mock with
+#   synthflow-mock (defaults: one info log line per request, stderr to a file), synthflow-mock with
 #   RUST_LOG=warn, the bare hyper ceiling (bench/ceiling), Stoplight Prism, Mockoon CLI and
 #   WireMock (standalone jar from the `wiremock` npm package, on the machine's Java).
 # Each server: start, time to its first 200 (bench/ceiling first200), a warm-up run, a counted run
@@ -41,8 +41,9 @@ npm_install() { # package → 0 when installed
 }
 
 # --- server definitions: each prints nothing, starts the server on $1 in the background, sets PID
-start_mock() { "$MOCK_BIN" --port "$1" >/dev/null 2>/dev/null & PID=$!; }
-start_mock-quiet() { RUST_LOG=warn "$MOCK_BIN" --port "$1" >/dev/null 2>/dev/null & PID=$!; }
+# Its log (a line per request) goes to a file, as a user's would: stderr to /dev/null costs nothing.
+start_mock() { "$MOCK_BIN" --port "$1" >/dev/null 2>"$work/mock.err" & PID=$!; }
+start_mock-quiet() { RUST_LOG=warn "$MOCK_BIN" --port "$1" >/dev/null 2>"$work/mock-quiet.err" & PID=$!; }
 # No per-request log line and no header-read timeout: the same work as the ceiling does.
 start_mock-lean() { RUST_LOG=warn "$MOCK_BIN" --port "$1" --header-read-timeout 0 >/dev/null 2>/dev/null & PID=$!; }
 start_ceiling() { "$CEILING_BIN" "$FIXTURE" "$1" >/dev/null 2>&1 & PID=$!; }
@@ -140,6 +141,9 @@ for s in $SERVERS; do
   read -r rps p50 p99 errors < <(parse_wrk <"$work/$s.wrk")
   peak_kb=$(rss_kb "$PID" VmHWM)
   stop_pid "$PID"
+  if [ "$s" = mock ]; then
+    echo "   log: $(grep -c ' synthflow_mock::request: ' "$work/mock.err" || true) request lines written; $(grep -h 'log line(s) dropped' "$work/mock.err" | tail -1 || true)" >&2
+  fi
   echo "   $rps req/s, p50 $p50 ms, p99 $p99 ms, peak RSS $((peak_kb / 1024)) MB, first 200 after $startup_ms ms, $errors errors, body: $body" >&2
   echo "$s ok $rps $p50 $p99 $peak_kb $startup_ms $errors ${body// /_}" >>"$results"
 done

@@ -6,8 +6,10 @@
 # Measures, on a tree generated into $SCALE_DIR (default /tmp/synthflow-scale, never in the repo):
 #   1. generate COUNT fixtures: seconds, files/s, bytes on disk;
 #   2. validate them: seconds, files/s;
-#   3. serve them: time from spawn to the first 200 of /healthz, resident memory (VmRSS and peak
-#      VmHWM from /proc) against the bytes on disk;
+#   3. serve them: time from spawn to the first 200 of /healthz, first with an empty fixture cache
+#      (every file checked), then with the cache warm (unchanged files not checked again), beside
+#      the floor: bench/ceiling's `readall`, one open+read per file on every core, in the same run;
+#      resident memory (VmRSS and peak VmHWM from /proc) against the bytes on disk;
 #   4. throughput with wrk: random ids among COUNT versus always one id, same Lua script, same
 #      connections, every response checked to be 200.
 # Writes a markdown summary to bench/results/scale-COUNT.md (and prints it).
@@ -35,9 +37,12 @@ if ! command -v wrk >/dev/null; then
     apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 fi
 
-log "building synthflow-mock (release)"
+log "building synthflow-mock and bench/ceiling's readall (release)"
 (cd "$ROOT" && cargo build --quiet --release -p synthflow-mock)
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/synthflow-mock"
+cargo build --quiet --release --manifest-path "$ROOT/bench/ceiling/Cargo.toml" \
+    --target-dir "${CARGO_TARGET_DIR:-$ROOT/target}" --bin readall
+READALL="${CARGO_TARGET_DIR:-$ROOT/target}/release/readall"
 
 MOCK_PID=
 cleanup() {
@@ -72,11 +77,13 @@ VAL_SUMMARY=$(tail -n 1 "$WORK/validate.err")
 # Polls with shell builtins only (no process per poll: on 2 cores, a curl every few ms slows the
 # start-up it measures), then one curl for the first 200.
 RUN=0
-start_mock() {
+CACHE="$WORK/cache" # the fixture cache of these runs (SYNTHFLOW_MOCK_CACHE_DIR), emptied first
+rm -rf "$CACHE"
+start_mock() { # extra flags...; appends the seconds to ready to READY
     RUN=$((RUN + 1))
     local out="$WORK/serve-$RUN.out" line=
     t0=$(now)
-    RUST_LOG=warn "$BIN" serve --fixtures "$WORK" --host 127.0.0.1 --port 0 >"$out" 2>"$WORK/serve.err" &
+    RUST_LOG=warn SYNTHFLOW_MOCK_CACHE_DIR="$CACHE" "$BIN" serve --fixtures "$WORK" --host 127.0.0.1 --port 0 "$@" >"$out" 2>"$WORK/serve.err" &
     MOCK_PID=$!
     while :; do
         [[ -f "$out" ]] && { read -r line <"$out" || true; }
@@ -93,22 +100,35 @@ start_mock() {
         sleep 0.01
     done
     t1=$(now)
-    READY_RUNS+=("$(secs "$t0" "$t1")")
+    READY=$(secs "$t0" "$t1")
 }
 stop_mock() {
     kill "$MOCK_PID"
     wait "$MOCK_PID" 2>/dev/null || true
     MOCK_PID=
 }
-READY_RUNS=()
-for _ in 1 2; do
-    log "starting the mock on $FILES fixtures"
-    start_mock
-    stop_mock
-done
-log "starting the mock on $FILES fixtures"
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+log "first start on $FILES fixtures, empty cache (every file checked)"
 start_mock
-READY_S=$(printf '%s\n' "${READY_RUNS[@]}" | sort -n | sed -n 2p)
+COLD_S=$READY
+stop_mock
+log "start without the cache (--no-cache)"
+start_mock --no-cache
+NOCACHE_S=$READY
+stop_mock
+READY_RUNS=()
+FLOOR_RUNS=()
+for run in 1 2 3; do # interleaved with the floor, so that the machine's drift hits both alike
+    log "plain parallel read of the same files ($run)"
+    FLOOR_RUNS+=("$("$READALL" "$WORK/calls" | awk '{ print $3 }')")
+    log "start on $FILES fixtures, cache warm ($run)"
+    start_mock
+    READY_RUNS+=("$READY")
+    [[ $run == 3 ]] || stop_mock
+done
+READY_S=$(median "${READY_RUNS[@]}")
+FLOOR_S=$(median "${FLOOR_RUNS[@]}")
+READY_X=$(awk -v a="$READY_S" -v b="$FLOOR_S" 'BEGIN { printf "%.1f", a / b }')
 RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$MOCK_PID/status")
 HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$MOCK_PID/status")
 RSS_X=$(awk -v r="$RSS_KB" -v b="$BYTES" 'BEGIN { printf "%.2f", r * 1024 / b }')
@@ -127,7 +147,6 @@ bench() { # $1: PICK (an index or "random"), $2: run; prints requests/s
     if grep -q 'Non-2xx' "$out"; then log "non-200 answers in $out"; cat "$out" >&2; exit 1; fi
     awk '/^Requests\/sec:/ { print $2 }' "$out"
 }
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ONES=()
 ALLS=()
 for run in 1 2 3; do # interleaved, so that drift of the machine's load hits both alike
@@ -153,7 +172,10 @@ the same machine (wrk -t $THREADS -c $CONNS -d $DURATION, one Lua script that pi
 | generate $COUNT fixtures | $GEN_S s, $(rate "$COUNT" "$GEN_S") files/s |
 | bytes on disk | $BYTES bytes in $FILES files ($DISK bytes allocated) |
 | validate them all | $VAL_S s, $(rate "$FILES" "$VAL_S") files/s ($VAL_SUMMARY) |
-| start to ready (spawn → first 200 of /healthz), every file read and validated | $READY_S s (median of 3: ${READY_RUNS[*]}) |
+| plain parallel read of the same files (bench/ceiling readall, $(nproc) threads, one open+read each) | $FLOOR_S s (median of 3: ${FLOOR_RUNS[*]}) |
+| start to ready (spawn → first 200 of /healthz), cache warm | $READY_S s = ${READY_X}x the plain read (median of 3: ${READY_RUNS[*]}) |
+| first start, empty cache (every file checked, cache written) | $COLD_S s |
+| start with \`--no-cache\` (every file checked, nothing written) | $NOCACHE_S s |
 | resident memory when ready (VmRSS) | $((RSS_KB / 1024)) MiB = ${RSS_X}x the bytes on disk |
 | peak resident memory during start-up (VmHWM) | $((HWM_KB / 1024)) MiB = ${HWM_X}x |
 | throughput, one id (median of 3 runs: ${ONES[*]}) | $ONE req/s |

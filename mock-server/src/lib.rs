@@ -22,6 +22,7 @@
 //! - [`behaviour`]: what the mock does beyond serving a fixture, on demand: faults, scenarios, and
 //!   made calls (`behaviour::made_calls`: the record of a `POST /v2/calls` from the fixture factory
 //!   in [`tools`], its outcome and lifecycle);
+//! - [`log_writer`]: the log's bounded, buffered writer (a request never waits for stderr);
 //! - [`ring`]: a numbered ring bounded in entries and bytes, for every journal;
 //! - [`journal`]: the last requests, credentials redacted, and the nearest ids of a miss;
 //! - [`webhook`]: the post-call webhook sender (queue, dispatcher task, retries, delivery journal,
@@ -55,6 +56,7 @@ pub mod behaviour;
 pub mod error;
 pub mod http;
 pub mod journal;
+pub mod log_writer;
 mod mock;
 #[cfg(feature = "wiremock")]
 pub mod mocks;

@@ -1,8 +1,9 @@
 //! Hot reload of a fixture folder (`--watch`).
 //!
 //! A file watcher (`notify`, debounced by `notify-debouncer-mini`) reports changes; once the
-//! folder has been quiet for a short pause (so a burst of events is one reload) its call files are
-//! read again, on the debouncer's thread. Each file is checked like at start-up:
+//! folder has been quiet for a short pause (so a burst of events is one reload) the call files it
+//! named are read again, on the debouncer's thread ([`reload_paths`]; not the whole folder, which
+//! may hold 100,000 calls). Each file is checked like at start-up:
 //! - a new or changed good file is served from the next request on;
 //! - a bad file (broken JSON, a contract violation, a half-written file) is reported in the log and
 //!   the last good version of that call keeps being served;
@@ -62,7 +63,6 @@ pub fn calls_dir(dir: &Path) -> PathBuf {
 /// Reads the folder again and applies what changed.
 pub fn reload_dir(dir: &Path, state: &AppState) -> ReloadReport {
     let calls = calls_dir(dir);
-    let mut report = ReloadReport::default();
     let mut files: Vec<(PathBuf, Result<Bytes, std::io::Error>)> = Vec::new();
     match std::fs::read_dir(&calls) {
         Ok(rd) => {
@@ -75,9 +75,56 @@ pub fn reload_dir(dir: &Path, state: &AppState) -> ReloadReport {
         }
         Err(e) => {
             tracing::error!(dir = %calls.display(), error = %e, "reload: cannot read the folder; keeping every call");
-            return report;
+            return ReloadReport::default();
         }
     }
+    apply(state, &calls, files, Gone::Unseen)
+}
+
+/// Applies the changes of `paths` only (what the watcher reported), without reading the rest of
+/// the folder: on a folder of 100,000 calls, one edit reads one file. A path that is not a call
+/// file of the folder is left alone; a change to the folder itself (moved, replaced) reads it all
+/// again ([`reload_dir`]).
+pub fn reload_paths(dir: &Path, paths: &[PathBuf], state: &AppState) -> ReloadReport {
+    let calls = calls_dir(dir);
+    let folder_changed = paths
+        .iter()
+        .any(|p| p == dir || p == &calls || (p.parent() == Some(calls.as_path()) && p.is_dir()));
+    if folder_changed {
+        return reload_dir(dir, state);
+    }
+    let mut files = Vec::new();
+    let mut gone = Vec::new();
+    let mut seen = HashSet::new();
+    for p in paths {
+        let is_call_file =
+            p.parent() == Some(calls.as_path()) && p.extension().is_some_and(|e| e == "json");
+        if !is_call_file || !seen.insert(p.clone()) {
+            continue;
+        }
+        if p.is_file() {
+            files.push((p.clone(), std::fs::read(p).map(Bytes::from)));
+        } else if !p.exists() {
+            gone.push(p.clone());
+        }
+    }
+    apply(state, &calls, files, Gone::These(gone))
+}
+
+/// Which calls of the folder are gone: those whose file was not read (a whole folder was read),
+/// or those of these paths.
+enum Gone {
+    Unseen,
+    These(Vec<PathBuf>),
+}
+
+fn apply(
+    state: &AppState,
+    calls: &Path,
+    files: Vec<(PathBuf, Result<Bytes, std::io::Error>)>,
+    gone: Gone,
+) -> ReloadReport {
+    let mut report = ReloadReport::default();
     state.update_store(|store| {
         let mut seen = HashSet::new();
         for (path, bytes) in files {
@@ -116,11 +163,24 @@ pub fn reload_dir(dir: &Path, state: &AppState) -> ReloadReport {
                 Err(b) => report.refuse(known, b),
             }
         }
-        let gone: Vec<String> = store
-            .fixtures()
-            .filter(|f| Path::new(&f.source).starts_with(&calls) && !seen.contains(&f.id))
-            .map(|f| f.id.clone())
-            .collect();
+        let gone: Vec<String> = match gone {
+            Gone::Unseen => store
+                .fixtures()
+                .filter(|f| Path::new(&f.source).starts_with(calls) && !seen.contains(&f.id))
+                .map(|f| f.id.clone())
+                .collect(),
+            Gone::These(paths) => paths
+                .iter()
+                .filter_map(|p| {
+                    let name = p.file_name()?.to_string_lossy();
+                    let id = name.strip_suffix(".json")?;
+                    store
+                        .get(id)
+                        .is_some_and(|f| Path::new(&f.source) == p.as_path())
+                        .then(|| id.to_owned())
+                })
+                .collect(),
+        };
         for id in gone {
             store.remove(&id);
             report.removed.push(id);
@@ -159,8 +219,16 @@ pub fn watch(dir: &Path, state: AppState) -> notify::Result<ReloadHandle> {
     let config = notify_debouncer_mini::Config::default().with_timeout(SETTLE);
     let mut debouncer =
         new_debouncer_opt::<_, ChangesOnly>(config, move |r: DebounceEventResult| {
-            if r.is_ok_and(|events| !events.is_empty()) {
-                reload_dir(&root, &state);
+            match r {
+                Ok(events) if !events.is_empty() => {
+                    let paths: Vec<PathBuf> = events.into_iter().map(|e| e.path).collect();
+                    reload_paths(&root, &paths, &state);
+                }
+                Ok(_) => {}
+                // The watcher lost track (an overflowed queue): read the folder again.
+                Err(_) => {
+                    reload_dir(&root, &state);
+                }
             }
         })?;
     debouncer.watcher().watch(dir, RecursiveMode::Recursive)?;

@@ -25,6 +25,22 @@ use crate::model::GetCallResponse;
 pub use crate::violation::{json_violation, Violation, ViolationKind};
 pub use schema::{corrected_schemas, openapi_document, Schemas, ERRATA, SPEC_YAML};
 
+/// What a cache of bodies these checks accepted must be invalidated by: this crate's version, the
+/// vendored document and its errata (hashed). A changed check under the same version number is not
+/// seen here: the mock's cache also keys on its own binary (docs/performance.md).
+pub fn checks_version() -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(SPEC_YAML.as_bytes());
+    for (pointer, types, _) in ERRATA {
+        h.update(pointer.as_bytes());
+        h.update(types.as_bytes());
+    }
+    let digest = h.finalize();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("synthflow-{}-{hex}", env!("CARGO_PKG_VERSION"))
+}
+
 /// What to tolerate.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CheckOptions {

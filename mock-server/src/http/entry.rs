@@ -127,15 +127,14 @@ impl Entry {
             let hit = raw_call_id(req.uri())
                 .and_then(|id| fixture_hit(&self.state, req.method(), id, req.headers()));
             if let Some(body) = hit {
-                // The headers the router's answer has: type and length (axum sets the latter).
-                let len = HeaderValue::from(body.len());
+                // The router's answer has a type and a length; the length is not inserted here:
+                // hyper writes it from the body's exact size (no header value to format, no
+                // second insert), and the in-process answer adds it (`AxumAnswer`).
                 let mut resp = Response::new(BodyEither::Left(Full::new(body)));
-                let headers = resp.headers_mut();
-                headers.insert(
+                resp.headers_mut().insert(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/json"),
                 );
-                headers.insert(header::CONTENT_LENGTH, len);
                 finish.done(&resp);
                 return Answer {
                     ready: Some(resp),
@@ -223,14 +222,30 @@ impl Finish {
             self.state.journal().push(entry);
         }
         if let Some((start, method, uri)) = self.log {
-            tracing::info!(
-                target: LOG_TARGET,
-                method = %method,
-                path = %Cut(uri.path(), LOG_PATH_MAX),
-                status = resp.status().as_u16(),
-                latency_us = start.elapsed().as_micros() as u64,
-                "request"
-            );
+            // Fields as `&str` and integers, so that a formatter can write them without
+            // `core::fmt` (the binary's does: src/bin/synthflow-mock/logs.rs).
+            let latency_us = start.elapsed().as_micros() as u64;
+            let status = resp.status().as_u16();
+            let path = uri.path();
+            if path.len() <= LOG_PATH_MAX {
+                tracing::info!(
+                    target: LOG_TARGET,
+                    method = method.as_str(),
+                    path,
+                    status,
+                    latency_us,
+                    "request"
+                );
+            } else {
+                tracing::info!(
+                    target: LOG_TARGET,
+                    method = method.as_str(),
+                    path = %Cut(path, LOG_PATH_MAX),
+                    status,
+                    latency_us,
+                    "request"
+                );
+            }
         }
     }
 }
@@ -340,9 +355,19 @@ impl Future for AxumAnswer {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let Ok(resp) = std::task::ready!(self.project().inner.poll(cx));
-        Poll::Ready(Ok(resp.map(|body| match body {
-            BodyEither::Left(full) => Body::new(full),
+        let (mut parts, body) = resp.into_parts();
+        let body = match body {
+            BodyEither::Left(full) => {
+                // What hyper writes on the wire for the shortcut's answer (see `Entry::handle`).
+                if let Some(len) = http_body::Body::size_hint(&full).exact() {
+                    parts
+                        .headers
+                        .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+                }
+                Body::new(full)
+            }
             BodyEither::Right(body) => body,
-        })))
+        };
+        Poll::Ready(Ok(Response::from_parts(parts, body)))
     }
 }

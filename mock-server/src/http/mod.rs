@@ -16,4 +16,4 @@ pub mod entry;
 mod make_call;
 mod routes;
 
-pub use entry::{fixture_hit, Answer, Entry, MockBody};
+pub use entry::{fixture_hit, Answer, Entry, MockBody, LOG_TARGET};

@@ -20,6 +20,10 @@ use synthflow::violation::{json_violation, Violation, ViolationKind};
 
 use crate::error::{ErrorBodies, Template};
 
+#[cfg(feature = "validate")]
+pub mod cache;
+#[cfg(feature = "validate")]
+pub use cache::CacheFile;
 pub mod list;
 pub mod summary;
 
@@ -117,7 +121,9 @@ impl Store {
         calls.extend(embed("handmade/calls", embedded::HANDMADE_CALLS));
         let errors = embed("errors", embedded::ERRORS);
         // Checked by build.rs with the same contract checks; only what listings need is read here.
-        Store::load(calls, errors, LoadOptions::default(), embedded_fixture)
+        Store::load(calls, errors, |(source, name, body)| {
+            embedded_fixture(&name, body, &source, LoadOptions::default())
+        })
     }
 
     /// A fixture folder: `DIR/calls/*.json` (or `DIR/*.json` when there is no `calls/`), plus
@@ -125,39 +131,49 @@ impl Store {
     /// present, the embedded ones otherwise. Files are read and checked on every core; every bad
     /// file is reported, not only the first.
     pub fn from_dir(dir: &Path, opts: LoadOptions) -> Result<Store, StoreError> {
-        let calls_dir = if dir.join("calls").is_dir() {
-            dir.join("calls")
-        } else {
-            dir.to_path_buf()
-        };
-        let mut calls = read_json_files(&calls_dir)?;
-        let handmade = dir.join("handmade").join("calls");
-        if handmade.is_dir() {
-            calls.extend(read_json_files(&handmade)?);
-        }
-        if calls.is_empty() {
-            return Err(StoreError::Empty(calls_dir.display().to_string()));
-        }
-        let errors_dir = dir.join("errors");
-        let mut errors: Vec<(String, String, Bytes)> = embedded::ERRORS
-            .iter()
-            .map(|(name, bytes)| {
-                (
-                    format!("embedded:errors/{name}"),
-                    name.to_string(),
-                    Bytes::from_static(bytes),
-                )
-            })
-            .collect();
-        if errors_dir.is_dir() {
-            for own in read_json_files(&errors_dir)? {
-                errors.retain(|e| e.1 != own.1);
-                errors.push(own);
-            }
-        }
+        let (calls, errors) = read_dir_files(dir)?;
         Store::from_sources(calls, errors, opts)
     }
+}
 
+/// The call and error files of a fixture folder, read on every core (see [`Store::from_dir`]).
+type Files = Vec<(String, String, Bytes)>;
+
+fn read_dir_files(dir: &Path) -> Result<(Files, Files), StoreError> {
+    let calls_dir = if dir.join("calls").is_dir() {
+        dir.join("calls")
+    } else {
+        dir.to_path_buf()
+    };
+    let mut calls = read_json_files(&calls_dir)?;
+    let handmade = dir.join("handmade").join("calls");
+    if handmade.is_dir() {
+        calls.extend(read_json_files(&handmade)?);
+    }
+    if calls.is_empty() {
+        return Err(StoreError::Empty(calls_dir.display().to_string()));
+    }
+    let errors_dir = dir.join("errors");
+    let mut errors: Vec<(String, String, Bytes)> = embedded::ERRORS
+        .iter()
+        .map(|(name, bytes)| {
+            (
+                format!("embedded:errors/{name}"),
+                name.to_string(),
+                Bytes::from_static(bytes),
+            )
+        })
+        .collect();
+    if errors_dir.is_dir() {
+        for own in read_json_files(&errors_dir)? {
+            errors.retain(|e| e.1 != own.1);
+            errors.push(own);
+        }
+    }
+    Ok((calls, errors))
+}
+
+impl Store {
     /// Builds a store from (source, file name, bytes) triples, checking the calls on every core.
     /// Two files with the same call id are refused, both named.
     pub fn from_sources(
@@ -165,21 +181,20 @@ impl Store {
         errors: Vec<(String, String, Bytes)>,
         opts: LoadOptions,
     ) -> Result<Store, StoreError> {
-        Store::load(calls, errors, opts, check_fixture)
+        Store::load(calls, errors, |(source, name, body)| {
+            check_fixture(&name, body, &source, opts)
+        })
     }
 
     fn load(
         calls: Vec<(String, String, Bytes)>,
         errors: Vec<(String, String, Bytes)>,
-        opts: LoadOptions,
-        check: fn(&str, Bytes, &str, LoadOptions) -> Result<Fixture, BadFile>,
+        check: impl Fn((String, String, Bytes)) -> Result<Fixture, BadFile> + Sync + Send,
     ) -> Result<Store, StoreError> {
         let mut bad = Vec::new();
         let mut map: FxHashMap<String, Fixture> =
             FxHashMap::with_capacity_and_hasher(calls.len(), Default::default());
-        for result in map_on_every_core(calls, |(source, name, body)| {
-            check(&name, body, &source, opts)
-        }) {
+        for result in map_on_every_core(calls, check) {
             match result {
                 Ok(f) => {
                     if let Some(first) = map.get(&f.id) {

@@ -27,4 +27,5 @@ mod record;
 mod reload;
 mod scenarios;
 mod shutdown;
+mod speed;
 mod webhook;

@@ -9,8 +9,10 @@ mod drift;
 mod generate;
 mod healthcheck;
 mod list;
+mod logs;
 mod record;
 mod serve;
+mod source;
 mod validate;
 mod webhook;
 

@@ -4,23 +4,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub use crate::source::{load, SourceArgs};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use synthflow_mock::{
     auth::AdminToken, reload, serve_app_with, AdminAccess, AppState, AuthPolicy, Config, Fault,
     GlobalFaults, LoadOptions, MadeCallConfig, OutcomeRule, RandomFaults, ScenarioFile, Secret,
-    ServeOptions, Store, UnknownIdStatus, WebhookConfig,
+    ServeOptions, UnknownIdStatus, WebhookConfig,
 };
-
-#[derive(Args, Debug, Clone)]
-pub struct SourceArgs {
-    /// Serve this folder (`DIR/calls/*.json`, `DIR/errors/*.json`) instead of the embedded fixtures.
-    #[arg(long, env = "SYNTHFLOW_MOCK_FIXTURES", value_name = "DIR")]
-    pub fixtures: Option<PathBuf>,
-    /// Accept enum values the vendor's document does not list (recorded live data).
-    #[arg(long, env = "SYNTHFLOW_MOCK_ALLOW_OUT_OF_SPEC")]
-    pub allow_out_of_spec: bool,
-}
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -265,43 +256,28 @@ fn admin_access() -> impl TypedValueParser<Value = AdminAccess> {
     })
 }
 
-pub fn load(source: &SourceArgs) -> Result<Store, String> {
-    let result = match &source.fixtures {
-        Some(dir) => Store::from_dir(
-            dir,
-            LoadOptions {
-                allow_out_of_spec: source.allow_out_of_spec,
-            },
-        ),
-        None => Store::embedded(),
-    };
-    result.map_err(|e| format!("synthflow-mock: refusing to start: {e}"))
+/// `eprintln!` after the buffered log lines, so that the order holds.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        crate::logs::flush();
+        eprintln!($($t)*);
+    }};
 }
 
 pub fn run(args: ServeArgs) -> ExitCode {
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr);
-    if args.log_format == "json" {
-        logs.json().init();
-    } else {
-        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init();
-    }
+    // Kept until the server has stopped: dropping it writes the lines still buffered.
+    let log_guard = crate::logs::init(args.log_format == "json");
     let store = match load(&args.source) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{e}");
+            say!("{e}");
             return ExitCode::from(2);
         }
     };
     let addr: SocketAddr = match format!("{}:{}", bracket(&args.host), args.port).parse() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("synthflow-mock: bad --host/--port: {e}");
+            say!("synthflow-mock: bad --host/--port: {e}");
             return ExitCode::from(2);
         }
     };
@@ -310,14 +286,14 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Some(rate) => match RandomFaults::new(rate, args.fault_seed, args.random_faults.clone()) {
             Ok(r) => Some(r),
             Err(e) => {
-                eprintln!("synthflow-mock: --fault-rate: {e}");
+                say!("synthflow-mock: --fault-rate: {e}");
                 return ExitCode::from(2);
             }
         },
     };
     let admin_token = args.admin_token.as_deref().and_then(AdminToken::new);
     if args.admin == AdminAccess::Any && admin_token.is_none() {
-        eprintln!(
+        say!(
             "synthflow-mock: refusing to start: --admin any needs --admin-token (or \
              SYNTHFLOW_MOCK_ADMIN_TOKEN): without one, anyone who reaches the port could change \
              every answer or delete calls"
@@ -327,21 +303,21 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let scenarios = match load_scenarios(&args) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{e}");
+            say!("{e}");
             return ExitCode::from(2);
         }
     };
     let outcome_rules = match outcome_rules(&args.outcome_rules) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("synthflow-mock: --outcome-rule: {e}");
+            say!("synthflow-mock: --outcome-rule: {e}");
             return ExitCode::from(2);
         }
     };
     let webhooks = match args.webhook.config() {
         Ok(w) => w,
         Err(e) => {
-            eprintln!("{e}");
+            say!("{e}");
             return ExitCode::from(2);
         }
     };
@@ -377,7 +353,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let state = AppState::new(store, config);
     for (id, sc) in scenarios {
         if let Err(e) = state.set_scenario(&id, sc) {
-            eprintln!("synthflow-mock: refusing to start: scenario: {e}");
+            say!("synthflow-mock: refusing to start: scenario: {e}");
             return ExitCode::from(2);
         }
     }
@@ -386,11 +362,11 @@ pub fn run(args: ServeArgs) -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("synthflow-mock: cannot listen on {addr}: {e}");
+                say!("synthflow-mock: cannot listen on {addr}: {e}");
                 return ExitCode::from(1);
             }
         };
@@ -402,7 +378,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             Some(dir) => match reload::watch(dir, state.clone()) {
                 Ok(w) => Some(w),
                 Err(e) => {
-                    eprintln!("synthflow-mock: cannot watch {}: {e}", dir.display());
+                    say!("synthflow-mock: cannot watch {}: {e}", dir.display());
                     return ExitCode::from(1);
                 }
             },
@@ -423,8 +399,14 @@ pub fn run(args: ServeArgs) -> ExitCode {
         let grace = std::time::Duration::from_secs(args.webhook.webhook_shutdown_grace);
         let served = serve_app_with(listener, state, shutdown, options).await;
         let report = hooks.shutdown(grace).await;
+        // What follows goes to stderr directly: the buffered lines first.
+        crate::logs::flush();
+        let dropped = crate::logs::dropped();
+        if dropped > 0 {
+            say!("synthflow-mock: {dropped} log line(s) dropped in all: the log output did not keep up");
+        }
         if !report.pending.is_empty() {
-            eprintln!(
+            say!(
                 "synthflow-mock: {} webhook(s) not delivered at shutdown: {}",
                 report.pending.len(),
                 report.pending.join(", ")
@@ -433,11 +415,14 @@ pub fn run(args: ServeArgs) -> ExitCode {
         match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("synthflow-mock: {e}");
+                say!("synthflow-mock: {e}");
                 ExitCode::from(1)
             }
         }
-    })
+    });
+    drop(runtime);
+    drop(log_guard);
+    code
 }
 
 fn load_scenarios(args: &ServeArgs) -> Result<ScenarioFile, String> {
@@ -545,6 +530,7 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'stat
         tokio::spawn(async move {
             signals.next().await;
             tracing::warn!("second signal: exiting at once");
+            crate::logs::flush();
             std::process::exit(SECOND_SIGNAL_EXIT);
         });
     }
