@@ -226,7 +226,12 @@ async fn the_output_never_shows_a_regional_key() {
     let id = "4caa9f88-ef88-4980-91e7-f8504ac909f9";
     let (status, _) = get_on_host(&base, id, "s3cret-eu-key", "api.us.synthflow.ai").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    child.kill().unwrap();
+    // SIGTERM, not kill(): the log is written by a flusher, and a clean stop writes the rest.
+    let stopped = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
     child.wait().unwrap();
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
