@@ -53,7 +53,7 @@ cleanup() {
         kill -INT "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     fi
-    rm -f "$log" "$body"
+    rm -f "$log" "$body" "$body.err"
 }
 trap cleanup EXIT
 
@@ -82,8 +82,9 @@ fixture=$(grep -o 'fixtures/[A-Za-z0-9_/.-]*\.json' README.md | head -1)
 [ -f "$fixture" ] || fail "the README's fixture file $fixture does not exist"
 for cmd in "${second[@]}"; do
     say "2. $cmd"
-    if ! bash -c "$cmd" >"$body" 2>&1; then
-        head -c 600 "$body"
+    # stdout only: curl prints its progress meter on stderr when its output is not a terminal.
+    if ! bash -c "$cmd" >"$body" 2>"$body.err"; then
+        head -c 600 "$body" "$body.err"
         fail "exit status non-zero: $cmd"
     fi
     case "$cmd" in
