@@ -122,11 +122,12 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_response(200); self.end_headers()
     def log_message(self, *a): pass
 s = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+s.timeout = 15
 s.handle_request()
 PY
   local py=$!
   sleep 0.5
-  "$MOCK_BIN" webhook send --to "http://127.0.0.1:$port/hook" --call-id "$ID" >/dev/null 2>&1 || true
+  SYNTHFLOW_MOCK_WEBHOOK_SECRET="$SECRET" "$MOCK_BIN" webhook send --to "http://127.0.0.1:$port/hook" --call-id "$ID" >/dev/null 2>&1 || true
   wait "$py" 2>/dev/null || true
   [ -s "$work/payload.json" ] || { echo "could not capture a webhook payload" >&2; exit 1; }
 }
