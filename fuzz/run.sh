@@ -11,8 +11,9 @@
 # After each run it prints one line: executions, coverage (edges), features, corpus size, time.
 #
 # Needs cargo-fuzz (installed if missing) and nightly features: a nightly toolchain if there is
-# one, else the stable one with RUSTC_BOOTSTRAP=1 (which lets stable accept -Z flags). The fuzz
-# crate builds with its lock file as committed (checked with --locked before the build).
+# one (unless FUZZ_TOOLCHAIN=stable), else the stable one with RUSTC_BOOTSTRAP=1 (which lets
+# stable accept -Z flags). The fuzz crate builds with its lock file as committed (checked with
+# --locked before the build).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds="${FUZZ_SECONDS:-60}"
@@ -24,10 +25,12 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "== installing cargo-fuzz"
   cargo install cargo-fuzz --locked
 fi
-if rustup run nightly rustc --version >/dev/null 2>&1; then
+# FUZZ_TOOLCHAIN=stable forces the second (to reuse a build made that way: the two toolchains do
+# not share build artifacts).
+if [[ ${FUZZ_TOOLCHAIN:-} != stable ]] && rustup run nightly rustc --version >/dev/null 2>&1; then
   fuzz=(rustup run nightly cargo fuzz)
 else
-  echo "(no nightly toolchain: using stable with RUSTC_BOOTSTRAP=1)"
+  echo "(stable toolchain with RUSTC_BOOTSTRAP=1: no nightly, or FUZZ_TOOLCHAIN=stable)"
   export RUSTC_BOOTSTRAP=1
   fuzz=(cargo fuzz)
 fi
