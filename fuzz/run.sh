@@ -62,7 +62,7 @@ for t in "${targets[@]}"; do
   set +e
   "${fuzz[@]}" run --fuzz-dir fuzz "$t" "${inputs[@]}" -- \
     -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
-    -print_final_stats=1 2>&1 | tee "$log" | grep -E '^#[0-9]+ +(INITED|DONE|pulse)|^(==|stat::|SUMMARY|Done)|panicked|Test unit written|FAILED' || true
+    -print_final_stats=1 2>&1 | tee "$log" | grep -E '^#[0-9]+[[:space:]]+(INITED|DONE|pulse)|^(==|stat::|SUMMARY|Done)|panicked|Test unit written|FAILED' || true
   status=${PIPESTATUS[0]}
   set -e
   elapsed=$(($(date +%s) - start))
@@ -71,10 +71,10 @@ for t in "${targets[@]}"; do
     exit 1
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  done_line=$(grep -E '^#[0-9]+ +DONE' "$log" | tail -1 || true)
+  done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 || true)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done_line")
-  inited=$(grep -E '^#[0-9]+ +INITED' "$log" | tail -1 | sed -n 's/.* cov: \([0-9]*\).*/\1/p' || true)
+  inited=$(grep -E '^#[0-9]+[[:space:]]+INITED' "$log" | tail -1 | sed -n 's/.* cov: \([0-9]*\).*/\1/p' || true)
   files=$(find "$work" -type f | wc -l)
   kb=$(du -sk "$work" | cut -f1)
   if [[ -z $execs || $execs -eq 0 || -z $cov ]]; then
