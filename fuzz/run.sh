@@ -62,8 +62,9 @@ for t in "${targets[@]}"; do
   set +e
   "${fuzz[@]}" run --fuzz-dir fuzz "$t" "${inputs[@]}" -- \
     -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
-    -print_final_stats=1 2>&1 | tee "$log" | grep -E '^#[0-9]+[[:space:]]+(INITED|DONE|pulse)|^(==|stat::|SUMMARY|Done)|panicked|Test unit written|FAILED' || true
-  status=${PIPESTATUS[0]}
+    -print_final_stats=1 2>&1 | tee "$log" | {
+    grep -E '^#[0-9]+[[:space:]]+(INITED|DONE|pulse)|^(==|stat::|SUMMARY|Done)|panicked|Test unit written|FAILED'; true; }
+  status=${PIPESTATUS[0]} # of `cargo fuzz run`; the filter's own status is left out above
   set -e
   elapsed=$(($(date +%s) - start))
   if ((status != 0)); then
