@@ -407,7 +407,11 @@ pub fn prefer_with(data: &[u8], serve: Serve) {
         Some(BodyFault::NotJson) => {
             // The gateway's page for the status it answers with (502 unless a code is forced).
             let page = gateway_html(reply.status);
-            assert_eq!(reply.body.as_deref(), Some(page.as_bytes()), "{f}: the page")
+            assert_eq!(
+                reply.body.as_deref(),
+                Some(page.as_bytes()),
+                "{f}: the page"
+            )
         }
         Some(_) => assert!(reply.body.is_none(), "{f}: the body is broken"),
         None => {}

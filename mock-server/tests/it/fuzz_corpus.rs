@@ -43,7 +43,10 @@ fn replay(target: &str, f: &dyn Fn(&[u8])) -> Vec<String> {
     assert!(!seeds.is_empty(), "no seeds for {target}");
     // The minimized corpus of the last campaign (docs/fuzzing.md, "Last run").
     let corpus = files("corpus", target);
-    assert!(!corpus.is_empty(), "no minimized corpus for {target} in fuzz/corpus/");
+    assert!(
+        !corpus.is_empty(),
+        "no minimized corpus for {target} in fuzz/corpus/"
+    );
     let inputs: Vec<PathBuf> = seeds.into_iter().chain(corpus).collect();
     inputs
         .into_iter()
