@@ -11,8 +11,9 @@
 # After each run it prints one line: executions, coverage (edges), features, corpus size, time.
 #
 # Needs cargo-fuzz (installed if missing) and nightly features: a nightly toolchain if there is
-# one, else the stable one with RUSTC_BOOTSTRAP=1 (which lets stable accept -Z flags). The fuzz
-# crate builds with its lock file as committed (checked with --locked before the build).
+# one (unless FUZZ_TOOLCHAIN=stable), else the stable one with RUSTC_BOOTSTRAP=1 (which lets
+# stable accept -Z flags). The fuzz crate builds with its lock file as committed (checked with
+# --locked before the build).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds="${FUZZ_SECONDS:-60}"
@@ -24,10 +25,12 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "== installing cargo-fuzz"
   cargo install cargo-fuzz --locked
 fi
-if rustup run nightly rustc --version >/dev/null 2>&1; then
+# FUZZ_TOOLCHAIN=stable forces the second (to reuse a build made that way: the two toolchains do
+# not share build artifacts).
+if [[ ${FUZZ_TOOLCHAIN:-} != stable ]] && rustup run nightly rustc --version >/dev/null 2>&1; then
   fuzz=(rustup run nightly cargo fuzz)
 else
-  echo "(no nightly toolchain: using stable with RUSTC_BOOTSTRAP=1)"
+  echo "(stable toolchain with RUSTC_BOOTSTRAP=1: no nightly, or FUZZ_TOOLCHAIN=stable)"
   export RUSTC_BOOTSTRAP=1
   fuzz=(cargo fuzz)
 fi
@@ -59,8 +62,9 @@ for t in "${targets[@]}"; do
   set +e
   "${fuzz[@]}" run --fuzz-dir fuzz "$t" "${inputs[@]}" -- \
     -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
-    -print_final_stats=1 2>&1 | tee "$log" | grep -E '^#[0-9]+ +(INITED|DONE|pulse)|^(==|stat::|SUMMARY|Done)|panicked|Test unit written|FAILED' || true
-  status=${PIPESTATUS[0]}
+    -print_final_stats=1 2>&1 | tee "$log" | {
+    grep -E '^#[0-9]+[[:space:]]+(INITED|DONE|pulse)|^(==|stat::|SUMMARY|Done)|panicked|Test unit written|FAILED'; true; }
+  status=${PIPESTATUS[0]} # of `cargo fuzz run`; the filter's own status is left out above
   set -e
   elapsed=$(($(date +%s) - start))
   if ((status != 0)); then
@@ -68,10 +72,10 @@ for t in "${targets[@]}"; do
     exit 1
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  done_line=$(grep -E '^#[0-9]+ +DONE' "$log" | tail -1 || true)
+  done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 || true)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done_line")
-  inited=$(grep -E '^#[0-9]+ +INITED' "$log" | tail -1 | sed -n 's/.* cov: \([0-9]*\).*/\1/p' || true)
+  inited=$(grep -E '^#[0-9]+[[:space:]]+INITED' "$log" | tail -1 | sed -n 's/.* cov: \([0-9]*\).*/\1/p' || true)
   files=$(find "$work" -type f | wc -l)
   kb=$(du -sk "$work" | cut -f1)
   if [[ -z $execs || $execs -eq 0 || -z $cov ]]; then

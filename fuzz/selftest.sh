@@ -27,6 +27,10 @@ expect() {
 
 expect fail "a target that does not build fails the run" FUZZ_SELFTEST_BROKEN_BUILD=1 FUZZ_SECONDS=2
 expect fail "a crash fails the run" FUZZ_SELFTEST_CRASH=1 FUZZ_SECONDS=5
+if ! grep -q '^FAILED: fuzz target selftest crashed' "$work/out"; then
+  echo "WRONG: the crash was not reported as a crash"
+  failed=$((failed + 1))
+fi
 expect ok "a clean run passes and prints its figures" FUZZ_SECONDS=3
 if ! grep -Eq '^== selftest: [0-9]+ executions in [0-9]+s, coverage [0-9?]+ -> [0-9]+ edges' "$work/out"; then
   echo "WRONG: the clean run printed no figures line"

@@ -41,8 +41,13 @@ fn files(dir: &str, target: &str) -> Vec<PathBuf> {
 fn replay(target: &str, f: &dyn Fn(&[u8])) -> Vec<String> {
     let seeds = files("seeds", target);
     assert!(!seeds.is_empty(), "no seeds for {target}");
-    // The minimized corpus, once a campaign has committed one (docs/fuzzing.md).
-    let inputs: Vec<PathBuf> = seeds.into_iter().chain(files("corpus", target)).collect();
+    // The minimized corpus of the last campaign (docs/fuzzing.md, "Last run").
+    let corpus = files("corpus", target);
+    assert!(
+        !corpus.is_empty(),
+        "no minimized corpus for {target} in fuzz/corpus/"
+    );
+    let inputs: Vec<PathBuf> = seeds.into_iter().chain(corpus).collect();
     inputs
         .into_iter()
         .filter_map(|p| {
