@@ -6,6 +6,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use synthflow_mock::{AdminAccess, MockServer};
 
+use crate::support::admin_json;
+
 const ID: &str = "2c94e7b1-5f08-4a3d-b6e2-91d7c4a0f58e";
 
 async fn admin_mock() -> MockServer {
@@ -94,12 +96,7 @@ async fn a_page_on_another_origin_cannot_drive_the_console() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let faults: Value = reqwest::get(format!("{}/__admin/faults", mock.uri()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let faults: Value = admin_json(&mock, "/__admin/faults").await;
     assert!(faults["faults"]["always"].is_null(), "{faults}");
     // A rebound DNS name naming the mock: refused too.
     let r = c
@@ -124,32 +121,13 @@ async fn a_page_on_another_origin_cannot_drive_the_console() {
 #[tokio::test]
 async fn call_summaries_page_filter_and_count_every_call() {
     let mock = admin_mock().await;
-    let ids: Value = reqwest::get(format!("{}/__admin/calls", mock.uri()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ids: Value = admin_json(&mock, "/__admin/calls").await;
     let n = ids["calls"].as_array().unwrap().len();
-    let page: Value = reqwest::get(format!("{}/__admin/call-summaries?limit=5", mock.uri()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = admin_json(&mock, "/__admin/call-summaries?limit=5").await;
     assert_eq!(page["all"], n);
     assert_eq!(page["total"], n);
     assert_eq!(page["calls"].as_array().unwrap().len(), 5.min(n));
-    let by_id: Value = reqwest::get(format!(
-        "{}/__admin/call-summaries?id={}",
-        mock.uri(),
-        &ID[..8]
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let by_id: Value = admin_json(&mock, &format!("/__admin/call-summaries?id={}", &ID[..8])).await;
     assert_eq!(by_id["total"], 1);
     assert_eq!(by_id["calls"][0]["call_id"], ID);
     let bad = reqwest::get(format!("{}/__admin/call-summaries?limit=x", mock.uri()))
@@ -172,12 +150,7 @@ async fn a_call_is_read_as_stored_without_advancing_its_scenario() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     for _ in 0..2 {
-        let call: Value = reqwest::get(format!("{}/__admin/calls/{ID}", mock.uri()))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let call: Value = admin_json(&mock, &format!("/__admin/calls/{ID}")).await;
         assert_eq!(call["body"]["response"]["calls"][0]["call_id"], ID);
         assert!(call["scenario"]["steps"].as_array().unwrap().len() > 1);
         assert_eq!(call["scenario"]["clients"], serde_json::json!([]));
@@ -186,12 +159,7 @@ async fn a_call_is_read_as_stored_without_advancing_its_scenario() {
     let first = crate::support::get(&mock, &format!("/calls/{ID}")).await;
     assert_eq!(first.status(), StatusCode::TOO_MANY_REQUESTS);
     let _ = crate::support::get(&mock, &format!("/calls/{ID}")).await;
-    let call: Value = reqwest::get(format!("{}/__admin/calls/{ID}", mock.uri()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let call: Value = admin_json(&mock, &format!("/__admin/calls/{ID}")).await;
     assert_eq!(call["scenario"]["clients"][0]["requests"], 2);
     assert_eq!(call["scenario"]["clients"][0]["step"], 0);
     let r = reqwest::get(format!(

@@ -72,6 +72,16 @@ pub async fn get(mock: &synthflow_mock::MockServer, path: &str) -> reqwest::Resp
         .unwrap()
 }
 
+/// `GET {mock.uri()}{path}` (an admin path, no token), its body as JSON.
+pub async fn admin_json(mock: &synthflow_mock::MockServer, path: &str) -> serde_json::Value {
+    reqwest::get(format!("{}{path}", mock.uri()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// One request a [`Receiver`] got.
 #[derive(Debug, Clone)]
 pub struct Received {
