@@ -23,6 +23,7 @@
 //!   made calls (`behaviour::made_calls`: the record of a `POST /v2/calls` from the fixture factory
 //!   in [`tools`], its outcome and lifecycle);
 //! - [`log_writer`]: the log's bounded, buffered writer (a request never waits for stderr);
+//!   [`request_log`]: the per-request line, written into it without `tracing` when the binary asks;
 //! - [`ring`]: a numbered ring bounded in entries and bytes, for every journal;
 //! - [`journal`]: the last requests, credentials redacted, and the nearest ids of a miss;
 //! - [`webhook`]: the post-call webhook sender (queue, dispatcher task, retries, delivery journal,
@@ -62,6 +63,7 @@ mod mock;
 pub mod mocks;
 #[cfg(feature = "watch")]
 pub mod reload;
+pub mod request_log;
 pub mod ring;
 pub mod server;
 mod state;

@@ -1,26 +1,31 @@
 //! Serving on a socket: the accept loop, for `main`, [`crate::MockServer`] and the tools' proxy.
 //!
 //! HTTP/1.1 with keep-alive and pipelining through hyper's connection builder rather than
-//! `axum::serve`, for the header-read timeout the latter lacks; each connection's requests go to
+//! `axum::serve`, for the idle timeout the latter lacks; each connection's requests go to
 //! [`Entry::handle`] with the peer address. Graceful: when `shutdown` completes the listener
 //! closes and in-flight requests finish, until [`ServeOptions::shutdown_timeout`]: then the
-//! connections still busy are closed and counted in a log line.
+//! connections still busy are closed and counted in a log line. The open connections, their idle
+//! timeout and their shutdown are kept by `conns`, without a timer or a signal polled per request.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+
+use conns::{Conns, Counted, Served, Tracked};
+
+mod conns;
 
 use crate::http::Entry;
 use crate::state::AppState;
 
-/// How long a connection may take to send a request head (and may sit idle between requests)
-/// before the server closes it, so a client that connects and sends nothing is not held forever.
+/// How long a connection may sit with no request in flight, no new request and nothing written
+/// before the server closes it: a client that connects and sends nothing, sends its request head
+/// a byte at a time, or stops reading an answer is not held forever (`server::conns`).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long in-flight requests may take to finish once shutdown starts, by default: well under
@@ -103,7 +108,7 @@ pub async fn serve_with(
 }
 
 /// The accept loop: HTTP/1.1 with keep-alive and pipelining, through hyper's connection builder
-/// rather than `axum::serve`, for the header-read timeout the latter lacks. `service` makes the
+/// rather than `axum::serve`, for the idle timeout the latter lacks. `service` makes the
 /// service of one connection from its peer address.
 async fn serve_connections<S, B>(
     listener: TcpListener,
@@ -122,18 +127,12 @@ where
     B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let mut http = http1::Builder::new();
-    // Zero turns the timeout off: a client that connects and sends nothing is then held until it
-    // closes; the timer costs about 1,600 instructions a request (bench/callgrind.sh).
-    if !options.header_read_timeout.is_zero() {
-        http.timer(TokioTimer::new())
-            .header_read_timeout(options.header_read_timeout);
-    }
-    let graceful = GracefulShutdown::new();
-    // Dropped at the shutdown deadline: every connection task still running then ends (its
-    // connection closes). `open` counts the tasks, for the log line.
-    let (cut_tx, cut_rx) = tokio::sync::watch::channel(());
-    let open = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let http = http1::Builder::new();
+    let conns = Conns::default();
+    // Zero turns the idle timeout off: a client that connects and sends nothing is then held
+    // until it closes.
+    let watcher = (!options.header_read_timeout.is_zero())
+        .then(|| tokio::spawn(conns.clone().watch_idle(options.header_read_timeout)));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -153,56 +152,43 @@ where
         };
         // Small JSON answers: send them now rather than wait for Nagle.
         let _ = stream.set_nodelay(true);
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service(peer)));
-        let mut cut = cut_rx.clone();
-        let open = OpenGuard::new(&open);
-        tokio::spawn(async move {
-            let _open = open;
-            tokio::select! {
-                // A connection's own failure (reset, timeout, bad request head) concerns only it.
-                _ = conn => {}
-                _ = cut.changed() => {}
-            }
+        let (conn, open) = conns.open();
+        let io = TokioIo::new(Tracked {
+            io: stream,
+            conn: conn.clone(),
         });
+        let service = Counted {
+            inner: service(peer),
+            conn: conn.clone(),
+        };
+        tokio::spawn(Served::new(http.serve_connection(io, service), conn, open));
     }
     drop(listener);
-    let busy = open.load(std::sync::atomic::Ordering::Relaxed);
+    let busy = conns.len();
+    conns.shut_down();
     match options.shutdown_timeout {
-        None => graceful.shutdown().await,
+        None => conns.drained().await,
         Some(deadline) => {
-            if tokio::time::timeout(deadline, graceful.shutdown())
+            if tokio::time::timeout(deadline, conns.drained())
                 .await
                 .is_err()
             {
-                let cut = open.load(std::sync::atomic::Ordering::Relaxed);
+                let cut = conns.cut_all();
                 tracing::warn!(
                     cut,
                     deadline_s = deadline.as_secs_f64(),
                     "shutdown deadline reached: closing {cut} connection(s) still busy"
                 );
+                conns.drained().await;
             } else {
                 tracing::info!(connections = busy, "shutdown: every request finished");
             }
         }
     }
-    drop(cut_tx);
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
     Ok(())
-}
-
-/// Counts a connection task while it lives.
-struct OpenGuard(std::sync::Arc<std::sync::atomic::AtomicUsize>);
-
-impl OpenGuard {
-    fn new(open: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> OpenGuard {
-        open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        OpenGuard(open.clone())
-    }
-}
-
-impl Drop for OpenGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    }
 }
 
 fn is_connection_error(e: &std::io::Error) -> bool {

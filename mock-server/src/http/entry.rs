@@ -33,13 +33,13 @@ use http_body_util::{Either as BodyEither, Full};
 use crate::behaviour::faults::{self, AppliedFault};
 use crate::error::render_response;
 use crate::journal::{self, IgnoredParams, Miss};
+use crate::request_log;
 use crate::state::AppState;
 
 /// The body of every answer: a fixture's bytes as stored (no boxing), or the router's body.
 pub type MockBody = BodyEither<Full<Bytes>, Body>;
 
-/// The `tracing` target of the per-request log line.
-pub const LOG_TARGET: &str = "synthflow_mock::request";
+pub use crate::request_log::LOG_TARGET;
 
 /// The one decision "this request is a plain fixture hit, here are the bytes": a GET of `id` while
 /// nothing dynamic is set (no scenario, no global fault), without a `Prefer` header, with a token
@@ -222,52 +222,14 @@ impl Finish {
             self.state.journal().push(entry);
         }
         if let Some((start, method, uri)) = self.log {
-            // Fields as `&str` and integers, so that a formatter can write them without
-            // `core::fmt` (the binary's does: src/bin/synthflow-mock/logs.rs).
             let latency_us = start.elapsed().as_micros() as u64;
-            let status = resp.status().as_u16();
-            let path = uri.path();
-            if path.len() <= LOG_PATH_MAX {
-                tracing::info!(
-                    target: LOG_TARGET,
-                    method = method.as_str(),
-                    path,
-                    status,
-                    latency_us,
-                    "request"
-                );
-            } else {
-                tracing::info!(
-                    target: LOG_TARGET,
-                    method = method.as_str(),
-                    path = %Cut(path, LOG_PATH_MAX),
-                    status,
-                    latency_us,
-                    "request"
-                );
-            }
+            request_log::write(
+                method.as_str(),
+                uri.path(),
+                resp.status().as_u16(),
+                latency_us,
+            );
         }
-    }
-}
-
-/// Bytes of the path the log line carries: a 65 kB URL does not write a 65 kB line.
-pub const LOG_PATH_MAX: usize = 512;
-
-/// `text` written cut to `max` bytes (on a character boundary) and marked when cut, like
-/// [`crate::ring::bounded`] but without allocating (the log line is on the hot path).
-struct Cut<'a>(&'a str, usize);
-
-impl std::fmt::Display for Cut<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let Cut(text, max) = *self;
-        if text.len() <= max {
-            return f.write_str(text);
-        }
-        let mut end = max;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        write!(f, "{}…[{} bytes cut]", &text[..end], text.len() - end)
     }
 }
 

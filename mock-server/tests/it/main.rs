@@ -25,6 +25,7 @@ mod mocks;
 mod props;
 mod record;
 mod reload;
+mod request_line;
 mod scenarios;
 mod shutdown;
 mod speed;
