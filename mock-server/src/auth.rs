@@ -191,11 +191,14 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 
 /// The token of `Bearer <token>` (scheme case-insensitive, RFC 7235), if non-empty.
 fn bearer_token(value: &str) -> Option<&str> {
-    let (scheme, rest) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    // ASCII only (`HeaderValue::to_str` let nothing else through), byte by byte: this runs on
+    // every request, and `str::trim` and a `char` pattern cost three times as much.
+    let value = value.trim_ascii();
+    let space = value.bytes().position(|b| b == b' ')?;
+    if !value[..space].eq_ignore_ascii_case("bearer") {
         return None;
     }
-    let token = rest.trim();
+    let token = value[space + 1..].trim_ascii();
     (!token.is_empty()).then_some(token)
 }
 

@@ -51,10 +51,10 @@ pub fn init(json: bool) -> Option<FlushGuard> {
     } else if terminal {
         logs.with_ansi(true).init();
     } else {
-        // The per-request line skips `tracing` (synthflow_mock::request_log); the rest is the
-        // default format, the same text.
-        synthflow_mock::request_log::write_directly_to(buffer.clone());
         logs.with_ansi(false).init();
+        // The per-request line skips `tracing` (synthflow_mock::request_log); the rest is the
+        // default format, the same text. After `init`: the filter is asked here, once.
+        synthflow_mock::request_log::write_directly_to(buffer.clone());
     }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
