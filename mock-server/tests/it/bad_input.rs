@@ -22,6 +22,7 @@ const READ_BOUND: Duration = Duration::from_secs(20);
 struct Server {
     addr: SocketAddr,
     store: Store,
+    state: AppState,
     _rt: tokio::runtime::Runtime,
 }
 
@@ -44,13 +45,14 @@ fn server() -> Server {
     };
     rt.spawn(serve_app_with(
         listener,
-        state,
+        state.clone(),
         std::future::pending(),
         options,
     ));
     Server {
         addr,
         store,
+        state,
         _rt: rt,
     }
 }
@@ -376,6 +378,51 @@ fn client_that_sends_nothing_is_disconnected() {
         let mut tail = Vec::new();
         stream.read_to_end(&mut tail).unwrap();
     }
+}
+
+#[test]
+fn client_that_sends_its_head_a_byte_at_a_time_is_disconnected() {
+    // Bytes keep coming, but no request head completes: reads are not progress.
+    let s = server();
+    let mut stream = s.connect();
+    let head = format!(
+        "GET /v2/calls/{} HTTP/1.1\r\nHost: x\r\nX-Pad: {}",
+        s.id(),
+        "a".repeat(400)
+    );
+    let mut cut = false;
+    for byte in head.as_bytes() {
+        if stream.write_all(std::slice::from_ref(byte)).is_err() {
+            cut = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // 400 bytes at 20 ms take 8 s, far beyond the 300 ms timeout: the server has closed by now
+    // (a write failed above, or the read sees the end).
+    let mut rest = Vec::new();
+    let closed = cut || stream.read_to_end(&mut rest).is_ok();
+    assert!(closed, "still open after 8 s of a trickled head");
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(!rest.contains("200 OK"), "{rest}");
+}
+
+#[test]
+fn a_request_that_takes_longer_than_the_idle_timeout_is_answered() {
+    // A request in flight is not idle: a 900 ms latency fault against the 300 ms timeout.
+    let s = server();
+    s.state.set_faults(synthflow_mock::GlobalFaults {
+        always: Some(synthflow_mock::Fault::latency(900)),
+        ..Default::default()
+    });
+    let answer = s.exchange(
+        format!(
+            "GET /v2/calls/{} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n",
+            s.id()
+        )
+        .as_bytes(),
+    );
+    assert_eq!(answer.status, 200);
 }
 
 #[test]

@@ -73,8 +73,9 @@ pub struct ServeArgs {
     /// No Retry-After on a 429 (as the live service documents none).
     #[arg(long, env = "SYNTHFLOW_MOCK_NO_RETRY_AFTER")]
     pub no_retry_after: bool,
-    /// Seconds a connection may take to send a request head, or stay idle between requests,
-    /// before it is closed (slow or silent clients); 0 = no limit.
+    /// Seconds a connection may sit with no request in flight, no new request and nothing
+    /// written (a silent client, a request head sent a byte at a time, an answer not read, an
+    /// idle keep-alive) before it is closed; 0 = no limit.
     #[arg(long, env = "SYNTHFLOW_MOCK_HEADER_READ_TIMEOUT", default_value_t = 10)]
     pub header_read_timeout: u64,
     /// Scenarios by call id (JSON); DIR/scenarios.json of --fixtures is read when present.
