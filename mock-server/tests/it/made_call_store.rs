@@ -27,7 +27,10 @@ async fn make(mock: &MockServer) -> String {
         .json()
         .await
         .unwrap();
-    v["response"]["call_id"].as_str().expect("a call id").to_owned()
+    v["response"]["call_id"]
+        .as_str()
+        .expect("a call id")
+        .to_owned()
 }
 
 /// The list endpoint's page for [`AGENT`] (`limit` and `offset` as given).
@@ -73,12 +76,7 @@ fn summarised_ids(page: &Value) -> Vec<String> {
 /// Every reader's view of the made calls: list pages, summaries.
 async fn views(mock: &MockServer) -> Vec<Value> {
     let (mine, all) = summaries(mock);
-    vec![
-        list(mock, 100, 0).await,
-        list(mock, 7, 3).await,
-        mine,
-        all,
-    ]
+    vec![list(mock, 100, 0).await, list(mock, 7, 3).await, mine, all]
 }
 
 /// The same views from indexes derived afresh: setting the same store again drops them.
@@ -91,7 +89,10 @@ async fn fresh_views(mock: &MockServer) -> Vec<Value> {
 #[tokio::test]
 async fn many_made_calls_are_found_listed_and_summarised_as_a_fresh_index_gives() {
     let mock = MockServer::start().await.unwrap();
-    assert_eq!(list(&mock, 100, 0).await["response"]["pagination"]["total_records"], 0);
+    assert_eq!(
+        list(&mock, 100, 0).await["response"]["pagination"]["total_records"],
+        0
+    );
     let mut ids = Vec::new();
     for i in 0..40 {
         ids.push(make(&mock).await);
