@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 use synthflow_mock::store::summary::SummaryQuery;
-use synthflow_mock::{MadeCallConfig, MockServer};
+use synthflow_mock::MockServer;
 
+use crate::list::ids_of;
 use crate::support;
 
 /// No fixture has this agent: the made calls are the only ones listed for it.
@@ -17,16 +18,8 @@ const AGENT: &str = "made-call-store-agent";
 
 /// Makes a call for [`AGENT`]; its id.
 async fn make(mock: &MockServer) -> String {
-    let v: Value = reqwest::Client::new()
-        .post(format!("{}/calls", mock.base_url()))
-        .bearer_auth("t")
-        .json(&json!({"model_id": AGENT, "phone": "+15555550100", "name": "Ada"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = json!({"model_id": AGENT, "phone": "+15555550100", "name": "Ada"});
+    let v = support::post_call(&mock.base_url(), &body).await;
     v["response"]["call_id"]
         .as_str()
         .expect("a call id")
@@ -42,15 +35,6 @@ async fn list(mock: &MockServer, limit: u32, offset: u32) -> Value {
     .await;
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
-}
-
-fn listed_ids(page: &Value) -> Vec<String> {
-    page["response"]["calls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["call_id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// The console's summaries of [`AGENT`]'s calls, and of every call (first page).
@@ -110,11 +94,11 @@ async fn many_made_calls_are_found_listed_and_summarised_as_a_fresh_index_gives(
     let seen = views(&mock).await;
     let want: BTreeSet<&String> = ids.iter().collect();
     assert_eq!(
-        listed_ids(&seen[0]).iter().collect::<BTreeSet<_>>(),
+        ids_of(&seen[0]).iter().collect::<BTreeSet<_>>(),
         want,
         "every made call is listed once"
     );
-    assert_eq!(listed_ids(&seen[0]).len(), ids.len());
+    assert_eq!(ids_of(&seen[0]).len(), ids.len());
     assert_eq!(summarised_ids(&seen[2]).len(), ids.len());
     assert_eq!(
         summarised_ids(&seen[2]).iter().collect::<BTreeSet<_>>(),
@@ -129,14 +113,7 @@ async fn many_made_calls_are_found_listed_and_summarised_as_a_fresh_index_gives(
 
 #[tokio::test]
 async fn beyond_max_calls_the_oldest_made_call_leaves_get_list_and_summaries() {
-    let mock = MockServer::builder()
-        .made_calls(MadeCallConfig {
-            max_calls: 3,
-            ..MadeCallConfig::default()
-        })
-        .start()
-        .await
-        .unwrap();
+    let mock = support::mock_keeping(3).await;
     let fixtures = mock.state().store().len();
     let all_before = summaries(&mock).1["all"].as_u64().unwrap();
     let mut ids = Vec::new();
@@ -153,7 +130,7 @@ async fn beyond_max_calls_the_oldest_made_call_leaves_get_list_and_summaries() {
     }
     let kept: BTreeSet<&String> = ids[2..].iter().collect();
     let seen = views(&mock).await;
-    assert_eq!(listed_ids(&seen[0]).iter().collect::<BTreeSet<_>>(), kept);
+    assert_eq!(ids_of(&seen[0]).iter().collect::<BTreeSet<_>>(), kept);
     assert_eq!(
         seen[0]["response"]["pagination"]["total_records"],
         kept.len()
@@ -180,7 +157,7 @@ async fn a_reload_of_the_fixture_folder_keeps_made_calls() {
         .await
         .unwrap();
     let made = make(&mock).await;
-    assert_eq!(listed_ids(&list(&mock, 100, 0).await), vec![made.clone()]);
+    assert_eq!(ids_of(&list(&mock, 100, 0).await), vec![made.clone()]);
     // One fixture file gone, the folder read again whole.
     let gone = mock.state().store().fixtures().next().unwrap().id.clone();
     std::fs::remove_file(dir.path().join("calls").join(format!("{gone}.json"))).unwrap();
@@ -190,6 +167,6 @@ async fn a_reload_of_the_fixture_folder_keeps_made_calls() {
     assert_eq!(r.status(), 400, "the deleted fixture is gone");
     let r = support::get(&mock, &format!("/calls/{made}")).await;
     assert_eq!(r.status(), 200, "the made call stays");
-    assert_eq!(listed_ids(&list(&mock, 100, 0).await), vec![made.clone()]);
+    assert_eq!(ids_of(&list(&mock, 100, 0).await), vec![made.clone()]);
     assert_eq!(summarised_ids(&summaries(&mock).0), vec![made]);
 }
