@@ -43,6 +43,9 @@ pub struct Summary {
     pub name: Option<String>,
 }
 
+/// Filter values with their counts, the most frequent first.
+type Counted = Vec<(String, usize)>;
+
 /// Where a row sorts: newest `start_time` first (none last), ties by call id.
 type Key = (Reverse<Option<i64>>, String);
 
@@ -53,7 +56,7 @@ pub struct Summaries {
     status_counts: imbl::OrdMap<String, usize>,
     agent_counts: imbl::OrdMap<String, usize>,
     /// The statuses and agents (at most [`MAX_AGENTS`]) by count, derived on the first page.
-    offered: OnceLock<(Vec<(String, usize)>, Vec<(String, usize)>)>,
+    offered: OnceLock<(Counted, Counted)>,
 }
 
 /// A filter and a page: `?status=&agent=&id=&offset=&limit=`.
@@ -135,8 +138,8 @@ fn summarise(id: &str, body: &[u8]) -> Summary {
 }
 
 /// Values with their counts, the most frequent first (ties by value).
-fn by_count(counts: &imbl::OrdMap<String, usize>) -> Vec<(String, usize)> {
-    let mut out: Vec<(String, usize)> = counts.iter().map(|(k, n)| (k.clone(), *n)).collect();
+fn by_count(counts: &imbl::OrdMap<String, usize>) -> Counted {
+    let mut out: Counted = counts.iter().map(|(k, n)| (k.clone(), *n)).collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out
 }
@@ -207,7 +210,7 @@ impl Summaries {
         }
     }
 
-    fn offered(&self) -> &(Vec<(String, usize)>, Vec<(String, usize)>) {
+    fn offered(&self) -> &(Counted, Counted) {
         self.offered.get_or_init(|| {
             let mut agents = by_count(&self.agent_counts);
             agents.truncate(MAX_AGENTS);
