@@ -348,7 +348,11 @@ pub fn prefer_with(data: &[u8], serve: Serve) {
     let mut req = if post {
         Request::post("/v2/calls").header("content-type", "application/json")
     } else {
-        let id = store().ids().first().expect("a stored call").to_owned();
+        let id = store()
+            .id_set()
+            .get_min()
+            .expect("a stored call")
+            .to_owned();
         Request::get(format!("/v2/calls/{}", path_segment(&id)))
     };
     req = req.header("authorization", format!("Bearer {TOKEN}"));

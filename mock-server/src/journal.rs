@@ -260,22 +260,24 @@ pub const FULL_SCAN_LIMIT: usize = 5_000;
 pub const PREFIX_LEN: usize = 4;
 
 /// The (up to three) known ids closest to `id` by edit distance, for "did you mean"; `known` is
-/// sorted (as `Store::ids` is).
-pub fn nearest(id: &str, known: &[String]) -> Vec<String> {
-    let candidates: &[String] = if known.len() <= FULL_SCAN_LIMIT {
-        known
+/// the store's sorted ids (`Store::id_set`).
+pub fn nearest(id: &str, known: &imbl::OrdSet<String>) -> Vec<String> {
+    let candidates: Box<dyn Iterator<Item = &String>> = if known.len() <= FULL_SCAN_LIMIT {
+        Box::new(known.iter())
     } else {
         match id.get(..PREFIX_LEN) {
-            Some(prefix) => {
-                let from = known.partition_point(|k| k.as_str() < prefix);
-                let to = from + known[from..].partition_point(|k| k.starts_with(prefix));
-                &known[from..to]
-            }
-            None => &[],
+            Some(prefix) => Box::new(
+                known
+                    .range::<_, str>((
+                        std::ops::Bound::Included(prefix),
+                        std::ops::Bound::Unbounded,
+                    ))
+                    .take_while(move |k| k.starts_with(prefix)),
+            ),
+            None => Box::new(std::iter::empty()),
         }
     };
     let mut scored: Vec<(usize, &String)> = candidates
-        .iter()
         .map(|k| (strsim::levenshtein(id, k), k))
         .filter(|(d, _)| *d <= id.len().max(8) / 2)
         .collect();
@@ -361,16 +363,17 @@ mod tests {
 
     #[test]
     fn nearest_ids_find_a_typo() {
-        let known = ["abcdef-1".to_string(), "zzzzzz-9".to_string()];
+        let known: imbl::OrdSet<String> = ["abcdef-1".to_string(), "zzzzzz-9".to_string()]
+            .into_iter()
+            .collect();
         assert_eq!(nearest("abcdxf-1", &known), vec!["abcdef-1"]);
     }
 
     #[test]
     fn a_large_set_is_searched_among_ids_with_the_same_prefix_only() {
-        let mut known: Vec<String> = (0..FULL_SCAN_LIMIT + 1000)
+        let known: imbl::OrdSet<String> = (0..FULL_SCAN_LIMIT + 1000)
             .map(|i| format!("{i:08x}-call"))
             .collect();
-        known.sort();
         // A typo after the prefix is still found...
         assert_eq!(nearest("00000abc-cal", &known)[0], "00000abc-call");
         // ...a typo inside the prefix is not looked for, by design.

@@ -175,7 +175,9 @@ pub struct AppState {
 }
 
 /// One fixture set with what is derived from it; swapped whole, so a reader never sees half of a
-/// change.
+/// change. The derived indexes are built lazily on their first read; a made call carries those
+/// already built over to the next snapshot, changed ([`AppState::add_made_call`]), while any other
+/// change (admin API, reload) leaves them to be derived again.
 #[derive(Debug)]
 struct Snapshot {
     store: Store,
@@ -363,7 +365,9 @@ impl AppState {
 
     /// Stores a made call with the scenario that plays it, in one swap (no request sees the
     /// call without its lifecycle), and evicts the oldest made calls beyond
-    /// [`MadeCallConfig::max_calls`]. The evicted ids are returned.
+    /// [`MadeCallConfig::max_calls`]. The evicted ids are returned. O(log calls held): the
+    /// store is persistent and the list index and console summaries, where already derived, take
+    /// the new call (and lose the evicted ones) rather than being derived again.
     pub fn add_made_call(
         &self,
         fixture: Fixture,
@@ -378,11 +382,12 @@ impl AppState {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(id.clone());
-        let mut store = self.inner.snapshot.load().store.clone();
-        for old in &evicted {
-            store.remove(old);
-        }
-        store.insert(fixture);
+        let previous = self.inner.snapshot.load();
+        // A persistent store: the clone shares every node, each change copies O(log n) of them.
+        let mut store = previous.store.clone();
+        let mut removed: Vec<Fixture> =
+            evicted.iter().filter_map(|old| store.remove(old)).collect();
+        removed.extend(store.insert(fixture));
         {
             let mut sc = self
                 .inner
@@ -392,14 +397,26 @@ impl AppState {
             for old in &evicted {
                 sc.remove(old);
             }
-            sc.insert(id, active);
+            sc.insert(id.clone(), active);
         }
+        // Indexes already derived follow the change (O(log n) each) instead of being derived
+        // again from every call on the next read; those not derived yet stay so.
+        let added: Vec<&Fixture> = store.get(&id).into_iter().collect();
+        let list = OnceLock::new();
+        if let Some(l) = previous.list.get() {
+            let _ = list.set(l.changed(&removed, &added));
+        }
+        let summaries = OnceLock::new();
+        if let Some(s) = previous.summaries.get() {
+            let _ = summaries.set(Arc::new(s.changed(&removed, &added)));
+        }
+        drop(added);
         // No other call changed, so no other scenario needs deriving again: the swap alone (not
         // `swap_locked`, which would compare every scenario's call, O(made calls) per POST).
         self.inner.snapshot.store(Arc::new(Snapshot {
             store,
-            list: OnceLock::new(),
-            summaries: OnceLock::new(),
+            list,
+            summaries,
         }));
         self.refresh_dynamic();
         Ok(evicted)

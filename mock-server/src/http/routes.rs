@@ -134,7 +134,7 @@ fn miss(state: &AppState, call_id: &str) -> Response {
         return ApiError::MalformedCallId.into_response();
     }
     let store = state.store();
-    let nearest = journal::nearest(call_id, store.ids());
+    let nearest = journal::nearest(call_id, store.id_set());
     tracing::warn!(
         target: "synthflow_mock::miss",
         call_id = %call_id,

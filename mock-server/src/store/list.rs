@@ -2,7 +2,10 @@
 //!
 //! The index is derived once per fixture set (lazily, on the first list request) from the parsed
 //! fixtures: one compact JSON list item per call, newest `start_time` first (ties by call id), so a
-//! page is a filter over a sorted vector and a concatenation of pre-encoded items.
+//! page is a filter over the sorted items and a concatenation of pre-encoded items. The items are
+//! a persistent ordered map (`imbl::OrdMap`): a made call (`POST /v2/calls`) is added to an index
+//! already derived with [`ListIndex::changed`] in O(log n) (and the call it evicts removed), so the
+//! fixture part is never parsed again for it.
 //!
 //! A list item is the call record of the fixture plus the list-only fields that can be derived
 //! from it (NOTES.md): `call_status` (= `status`), `lead_name` (= `name`), `lead_phone_number` (the
@@ -25,12 +28,14 @@
 //! wording under the stored 400 (`errors/400-query.json`), since no source shows them
 //! (docs/fidelity.md).
 
+use std::cmp::Reverse;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use crate::store::Store;
+use crate::store::{Fixture, Store};
 
 /// Why a list query is refused: the reason its 400 body gives, and the `category` when a source
 /// shows the live one (else the stored body's).
@@ -134,32 +139,43 @@ struct Item {
     json: String,
 }
 
+/// Where an item sorts: newest `start_time` first, ties by call id.
+type Key = (Reverse<i64>, String);
+
 /// Every call of a fixture set, sorted for listing.
 #[derive(Debug, Clone, Default)]
 pub struct ListIndex {
-    items: Vec<Item>,
+    items: imbl::OrdMap<Key, Arc<Item>>,
 }
 
 impl ListIndex {
     /// Derives the index from a store.
     pub fn build(store: &Store) -> ListIndex {
-        let mut items: Vec<(String, Item)> = store
-            .fixtures()
-            .filter_map(|f| {
-                let env: Value = serde_json::from_slice(&f.body).ok()?;
-                let call = env.pointer("/response/calls/0")?.as_object()?;
-                Some((f.id.clone(), item(call)))
-            })
-            .collect();
-        items.sort_by(|a, b| b.1.start_ms.cmp(&a.1.start_ms).then_with(|| a.0.cmp(&b.0)));
         ListIndex {
-            items: items.into_iter().map(|(_, i)| i).collect(),
+            items: store.fixtures().filter_map(entry).collect(),
         }
+    }
+
+    /// This index after `removed` left the store and `added` came in (each as the store held it):
+    /// the index [`ListIndex::build`] gives for the changed store, in O(changes × log n).
+    pub fn changed(&self, removed: &[Fixture], added: &[&Fixture]) -> ListIndex {
+        let mut items = self.items.clone();
+        for f in removed {
+            if let Some((key, _)) = entry(f) {
+                items.remove(&key);
+            }
+        }
+        for f in added {
+            if let Some((key, item)) = entry(f) {
+                items.insert(key, item);
+            }
+        }
+        ListIndex { items }
     }
 
     /// The answer to a query: the whole 200 body.
     pub fn page(&self, q: &ListQuery) -> Bytes {
-        let matching = self.items.iter().filter(|i| q.matches(i));
+        let matching = self.items.values().filter(|i| q.matches(i));
         let mut total = 0u64;
         let mut calls = String::new();
         for item in matching {
@@ -179,6 +195,14 @@ impl ListIndex {
         );
         Bytes::from(out)
     }
+}
+
+/// A fixture's place and item; none when its body holds no call record.
+fn entry(f: &Fixture) -> Option<(Key, Arc<Item>)> {
+    let env: Value = serde_json::from_slice(&f.body).ok()?;
+    let call = env.pointer("/response/calls/0")?.as_object()?;
+    let item = item(call);
+    Some(((Reverse(item.start_ms), f.id.clone()), Arc::new(item)))
 }
 
 fn item(call: &Map<String, Value>) -> Item {

@@ -6,10 +6,18 @@
 //! bad file with the place and what was expected: a mock serving half a set would fail tests far
 //! from the cause. Values outside the spec (unknown enum members) are refused unless
 //! [`LoadOptions::allow_out_of_spec`] is set, since recorded live data may run ahead of the spec.
+//!
+//! The set is held in persistent maps (`imbl`: a hash trie by id, a B-tree of the sorted ids), so
+//! a clone shares every node and a change copies only the path to it. The fixture set is never
+//! changed in place: a writer (the admin API, hot reload, `POST /v2/calls` publishing a made call)
+//! clones it, changes the clone and swaps it in whole ([`crate::AppState`]), so readers never see
+//! half a change. With plain maps that clone copied every call, which made each `POST /v2/calls`
+//! cost O(calls held); now it is O(log calls held).
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use rayon::prelude::*;
@@ -92,13 +100,18 @@ pub enum StoreError {
     Empty(String),
 }
 
-/// The loaded fixture set.
+/// The calls by id. FxHash: ids come from the fixture set, not from clients, and the lookup is the
+/// hot path. A persistent map: a clone is O(1), a change copies O(log n) nodes.
+type Calls =
+    imbl::GenericHashMap<String, Arc<Fixture>, FxBuildHasher, imbl::shared_ptr::DefaultSharedPtr>;
+
+/// The loaded fixture set. Cheap to clone (every map is persistent, see the module docs).
 #[derive(Debug, Clone)]
 pub struct Store {
-    /// FxHash: ids come from the fixture set, not from clients, and the lookup is the hot path.
-    calls: FxHashMap<String, Fixture>,
-    ids: Vec<String>,
-    errors: ErrorBodies,
+    calls: Calls,
+    /// Every id, sorted.
+    ids: imbl::OrdSet<String>,
+    errors: Arc<ErrorBodies>,
 }
 
 impl Store {
@@ -219,12 +232,15 @@ impl Store {
         let errors = load_error_bodies(&errors, &mut bad);
         match errors {
             Some(errors) if bad.is_empty() => {
-                let mut ids: Vec<String> = map.keys().cloned().collect();
-                ids.sort();
+                let ids: imbl::OrdSet<String> = map.keys().cloned().collect();
+                let mut calls = Calls::default();
+                for (id, f) in map {
+                    calls.insert(id, Arc::new(f));
+                }
                 Ok(Store {
-                    calls: map,
+                    calls,
                     ids,
-                    errors,
+                    errors: Arc::new(errors),
                 })
             }
             _ => Err(StoreError::BadFiles(bad)),
@@ -233,17 +249,22 @@ impl Store {
 
     /// The fixture of a call id.
     pub fn get(&self, id: &str) -> Option<&Fixture> {
-        self.calls.get(id)
+        self.calls.get(id).map(|f| &**f)
     }
 
-    /// Every call id, sorted.
-    pub fn ids(&self) -> &[String] {
+    /// Every call id, sorted (a copy: O(calls); [`Store::id_set`] lends them without copying).
+    pub fn ids(&self) -> Vec<String> {
+        self.ids.iter().cloned().collect()
+    }
+
+    /// Every call id, sorted, as held (ordered lookups: a range of ids from a prefix).
+    pub fn id_set(&self) -> &imbl::OrdSet<String> {
         &self.ids
     }
 
     /// Every fixture, in id order.
     pub fn fixtures(&self) -> impl Iterator<Item = &Fixture> {
-        self.ids.iter().filter_map(|id| self.calls.get(id))
+        self.ids.iter().filter_map(|id| self.get(id))
     }
 
     /// Number of calls.
@@ -261,21 +282,22 @@ impl Store {
         &self.errors
     }
 
-    /// Adds or replaces one call (admin API, hot reload); the old one, if any, is returned.
+    /// Adds or replaces one call (admin API, hot reload, a made call); the old one, if any, is
+    /// returned. O(log calls).
     pub fn insert(&mut self, fixture: Fixture) -> Option<Fixture> {
         let id = fixture.id.clone();
-        let old = self.calls.insert(id.clone(), fixture);
-        if let Err(at) = self.ids.binary_search(&id) {
-            self.ids.insert(at, id);
+        let old = self.calls.insert(id.clone(), Arc::new(fixture));
+        if old.is_none() {
+            self.ids.insert(id);
         }
-        old
+        old.map(Arc::unwrap_or_clone)
     }
 
-    /// Removes one call.
+    /// Removes one call. O(log calls).
     pub fn remove(&mut self, id: &str) -> Option<Fixture> {
         let old = self.calls.remove(id)?;
-        self.ids.retain(|i| i != id);
-        Some(old)
+        self.ids.remove(id);
+        Some(Arc::unwrap_or_clone(old))
     }
 }
 

@@ -4,14 +4,20 @@
 //! Why its own index rather than the list endpoint's ([`super::list`]): the list answers the
 //! vendor's shape and needs `model_id`; the console filters by status and agent at once, counts
 //! the matches and offers the values it can filter on. Derived once per fixture set (lazily, on the
-//! console's first listing, in parallel), so a page over 100k calls is a filter over a vector, not
-//! 100k JSON parses.
+//! console's first listing, in parallel), so a page over 100k calls is a filter over sorted rows, not
+//! 100k JSON parses. Rows and counts are persistent maps (`imbl`): a made call is added to (and an
+//! evicted one removed from) summaries already derived with [`Summaries::changed`] in O(log n);
+//! the filter values, sorted by count, are derived from the counts on the first page that needs
+//! them.
+
+use std::cmp::Reverse;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::store::Store;
+use crate::store::{Fixture, Store};
 
 /// Most rows one page holds.
 pub const MAX_PAGE: usize = 500;
@@ -37,12 +43,20 @@ pub struct Summary {
     pub name: Option<String>,
 }
 
+/// Filter values with their counts, the most frequent first.
+type Counted = Vec<(String, usize)>;
+
+/// Where a row sorts: newest `start_time` first (none last), ties by call id.
+type Key = (Reverse<Option<i64>>, String);
+
 /// The calls of a fixture set, newest first, and the values the page can filter on.
 #[derive(Debug, Clone, Default)]
 pub struct Summaries {
-    rows: Vec<Summary>,
-    statuses: Vec<(String, usize)>,
-    agents: Vec<(String, usize)>,
+    rows: imbl::OrdMap<Key, Summary>,
+    status_counts: imbl::OrdMap<String, usize>,
+    agent_counts: imbl::OrdMap<String, usize>,
+    /// The statuses and agents (at most [`MAX_AGENTS`]) by count, derived on the first page.
+    offered: OnceLock<(Counted, Counted)>,
 }
 
 /// A filter and a page: `?status=&agent=&id=&offset=&limit=`.
@@ -124,45 +138,91 @@ fn summarise(id: &str, body: &[u8]) -> Summary {
 }
 
 /// Values with their counts, the most frequent first (ties by value).
-fn counted<'a>(values: impl Iterator<Item = &'a str>) -> Vec<(String, usize)> {
-    let mut counts = std::collections::HashMap::<&str, usize>::new();
-    for v in values {
-        *counts.entry(v).or_default() += 1;
-    }
-    let mut out: Vec<(String, usize)> =
-        counts.into_iter().map(|(k, n)| (k.to_owned(), n)).collect();
+fn by_count(counts: &imbl::OrdMap<String, usize>) -> Counted {
+    let mut out: Counted = counts.iter().map(|(k, n)| (k.clone(), *n)).collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out
+}
+
+fn count(counts: &mut imbl::OrdMap<String, usize>, value: Option<&String>, up: bool) {
+    let Some(v) = value else { return };
+    let n = counts.get(v).copied().unwrap_or(0);
+    match (up, n) {
+        (true, _) => {
+            counts.insert(v.clone(), n + 1);
+        }
+        (false, 0 | 1) => {
+            counts.remove(v);
+        }
+        (false, _) => {
+            counts.insert(v.clone(), n - 1);
+        }
+    }
+}
+
+fn key(r: &Summary) -> Key {
+    (Reverse(r.start_time), r.call_id.clone())
 }
 
 impl Summaries {
     /// Derives the index from a store (every core).
     pub fn build(store: &Store) -> Summaries {
         let fixtures: Vec<_> = store.fixtures().collect();
-        let mut rows: Vec<Summary> = fixtures
+        let rows: Vec<Summary> = fixtures
             .par_iter()
             .map(|f| summarise(&f.id, &f.body))
             .collect();
-        rows.sort_by(|a, b| {
-            b.start_time
-                .cmp(&a.start_time)
-                .then_with(|| a.call_id.cmp(&b.call_id))
-        });
-        let statuses = counted(rows.iter().filter_map(|r| r.status.as_deref()));
-        let mut agents = counted(rows.iter().filter_map(|r| r.agent.as_deref()));
-        agents.truncate(MAX_AGENTS);
-        Summaries {
-            rows,
-            statuses,
-            agents,
+        let mut s = Summaries::default();
+        for r in rows {
+            s.add(r);
         }
+        s
+    }
+
+    /// These summaries after `removed` left the store and `added` came in (each as the store held
+    /// it): what [`Summaries::build`] gives for the changed store, in O(changes × log n).
+    pub fn changed(&self, removed: &[Fixture], added: &[&Fixture]) -> Summaries {
+        let mut s = Summaries {
+            rows: self.rows.clone(),
+            status_counts: self.status_counts.clone(),
+            agent_counts: self.agent_counts.clone(),
+            offered: OnceLock::new(),
+        };
+        for f in removed {
+            if let Some(r) = s.rows.remove(&key(&summarise(&f.id, &f.body))) {
+                count(&mut s.status_counts, r.status.as_ref(), false);
+                count(&mut s.agent_counts, r.agent.as_ref(), false);
+            }
+        }
+        for f in added {
+            s.add(summarise(&f.id, &f.body));
+        }
+        s
+    }
+
+    fn add(&mut self, r: Summary) {
+        count(&mut self.status_counts, r.status.as_ref(), true);
+        count(&mut self.agent_counts, r.agent.as_ref(), true);
+        if let Some(old) = self.rows.insert(key(&r), r) {
+            // The same call twice (a caller's mistake): counted once, as the store holds it once.
+            count(&mut self.status_counts, old.status.as_ref(), false);
+            count(&mut self.agent_counts, old.agent.as_ref(), false);
+        }
+    }
+
+    fn offered(&self) -> &(Counted, Counted) {
+        self.offered.get_or_init(|| {
+            let mut agents = by_count(&self.agent_counts);
+            agents.truncate(MAX_AGENTS);
+            (by_count(&self.status_counts), agents)
+        })
     }
 
     /// One page of the calls matching `q`, as the admin answer's fields.
     pub fn page(&self, q: &SummaryQuery) -> Value {
         let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
         let id = q.id.as_deref().map(str::to_ascii_lowercase);
-        let matching = self.rows.iter().filter(|r| {
+        let matching = self.rows.values().filter(|r| {
             q.status
                 .as_ref()
                 .map_or(true, |s| r.status.as_ref() == Some(s))
@@ -179,14 +239,15 @@ impl Summaries {
             }
             total += 1;
         }
+        let (statuses, agents) = self.offered();
         serde_json::json!({
             "total": total,
             "all": self.rows.len(),
             "offset": q.offset,
             "limit": limit,
             "calls": calls,
-            "statuses": self.statuses,
-            "agents": self.agents,
+            "statuses": statuses,
+            "agents": agents,
         })
     }
 }

@@ -201,27 +201,9 @@ fn healthcheck_exits_0_on_a_live_mock_and_1_on_a_closed_port() {
 
 #[test]
 fn log_format_json_writes_one_json_object_per_line() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let mut child = Command::new(crate::support::BIN)
-        .args(["--port", "0", "--log-format", "json"])
-        .env_remove("RUST_LOG")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    use std::io::{Read, Write};
+    let mock = crate::support::spawn_capturing(&["--port", "0", "--log-format", "json"], &[]);
+    let mut s = std::net::TcpStream::connect(&mock.addr).unwrap();
     write!(
         s,
         "GET /v2/calls/{SOME_ID} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nConnection: close\r\n\r\n"
@@ -230,18 +212,9 @@ fn log_format_json_writes_one_json_object_per_line() {
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
+    let stopped = mock.stop();
+    assert!(stopped.status.success());
+    let logs = stopped.stderr;
     let events: Vec<serde_json::Value> = logs
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))

@@ -207,41 +207,17 @@ async fn a_regional_key_on_another_regions_host_gets_the_live_401() {
 
 #[tokio::test]
 async fn the_output_never_shows_a_regional_key() {
-    use std::io::{BufRead, BufReader, Read};
-    let mut child = Command::new(BIN)
-        .args(["--port", "0", "--token", "eu:s3cret-eu-key"])
-        .env("RUST_LOG", "debug")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let base = line[line.find("http://").unwrap()..]
-        .split("/calls/")
-        .next()
-        .unwrap()
-        .to_owned();
+    let mock = crate::support::spawn_capturing(
+        &["--port", "0", "--token", "eu:s3cret-eu-key"],
+        &[("RUST_LOG", "debug")],
+    );
     let id = "4caa9f88-ef88-4980-91e7-f8504ac909f9";
-    let (status, _) = get_on_host(&base, id, "s3cret-eu-key", "api.us.synthflow.ai").await;
+    let (status, _) = get_on_host(&mock.url, id, "s3cret-eu-key", "api.us.synthflow.ai").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // SIGTERM, not kill(): the log is written by a flusher, and a clean stop writes the rest.
-    let stopped = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(stopped.success());
-    child.wait().unwrap();
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut rest)
-        .unwrap();
-    let all = format!("{line}{rest}");
+    let line = mock.line.clone();
+    let stopped = mock.stop();
+    let all = format!("{line}{}{}", stopped.stdout, stopped.stderr);
     assert!(all.contains("401"), "the refusal is logged: {all}");
     assert!(!all.contains("s3cret"), "{all}");
 }

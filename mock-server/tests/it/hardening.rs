@@ -294,29 +294,18 @@ fn no_secret_in_any_form_reaches_the_journal_the_log_or_the_admin_api() {
         ("", "x-client-secret", "S3CR3T-23"),
     ];
     // The real binary, so its log (stderr) is the one users get.
-    let mut child = std::process::Command::new(support::BIN)
-        .args([
+    let running = support::spawn_capturing(
+        &[
             "--port",
             "0",
             "--admin",
             "loopback",
             "--shutdown-timeout",
             "1",
-        ])
-        .env_remove("SYNTHFLOW_MOCK_FIXTURES")
-        .env_remove("RUST_LOG")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let at = line.find("http://").unwrap() + "http://".len();
-    let addr: std::net::SocketAddr = line[at..].split('/').next().unwrap().parse().unwrap();
+        ],
+        &[],
+    );
+    let addr: std::net::SocketAddr = running.addr.parse().unwrap();
     for (query, name, value) in table {
         let target = if query.is_empty() {
             format!("/v2/calls/{ID}")
@@ -354,19 +343,7 @@ fn no_secret_in_any_form_reaches_the_journal_the_log_or_the_admin_api() {
         ),
     );
     assert_eq!(status, 200);
-    let ok = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
-    child.wait().unwrap();
+    let logs = running.stop().stderr;
     assert!(
         logs.matches("request").count() >= table.len(),
         "one log line a request: {logs}"

@@ -28,7 +28,8 @@ fn model_ids(mock: &MockServer) -> BTreeSet<String> {
         .collect()
 }
 
-fn ids_of(page: &Value) -> Vec<String> {
+/// The call ids of a list page, in order.
+pub(crate) fn ids_of(page: &Value) -> Vec<String> {
     page["response"]["calls"]
         .as_array()
         .unwrap()

@@ -20,6 +20,7 @@ mod http;
 mod integrator_loop;
 mod layout;
 mod list;
+mod made_call_store;
 mod make_call;
 mod mocks;
 mod props;

@@ -98,13 +98,19 @@ pub(crate) async fn play_out(mock: &MockServer, id: &str) -> (Vec<String>, Value
     }
 }
 
-#[tokio::test]
-async fn a_made_call_plays_every_step_once_in_order_and_is_final_within_3_s() {
+/// A mock and the calls its final hook was given, in order.
+async fn mock_with_final_calls() -> (MockServer, Arc<Mutex<Vec<FinalCall>>>) {
     let mock = MockServer::start().await.unwrap();
     let finals: Arc<Mutex<Vec<FinalCall>>> = Arc::default();
     let sink = finals.clone();
     mock.state()
         .on_call_final(move |c| sink.lock().unwrap().push(c.clone()));
+    (mock, finals)
+}
+
+#[tokio::test]
+async fn a_made_call_plays_every_step_once_in_order_and_is_final_within_3_s() {
+    let (mock, finals) = mock_with_final_calls().await;
     let started = Instant::now();
     let id = make(&mock, "+15555550100", None).await;
     let (seen, v) = play_out(&mock, &id).await;
@@ -152,11 +158,7 @@ async fn a_made_call_plays_every_step_once_in_order_and_is_final_within_3_s() {
 
 #[tokio::test]
 async fn the_final_hook_fires_once_per_call_after_the_final_step() {
-    let mock = MockServer::start().await.unwrap();
-    let finals: Arc<Mutex<Vec<FinalCall>>> = Arc::default();
-    let sink = finals.clone();
-    mock.state()
-        .on_call_final(move |c| sink.lock().unwrap().push(c.clone()));
+    let (mock, finals) = mock_with_final_calls().await;
     let a = make(&mock, "+15555550100", Some("call-duration=300")).await;
     let b = make(&mock, "+15555550101", Some("call-duration=100")).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -227,14 +229,7 @@ async fn outcomes_follow_the_default_rules_the_configured_rules_and_prefer() {
 
 #[tokio::test]
 async fn made_calls_are_bounded_oldest_evicted_first() {
-    let mock = MockServer::builder()
-        .made_calls(MadeCallConfig {
-            max_calls: 2,
-            ..MadeCallConfig::default()
-        })
-        .start()
-        .await
-        .unwrap();
+    let mock = support::mock_keeping(2).await;
     let fixtures = mock.state().store().len();
     let ids = [
         make(&mock, "+15555550100", None).await,
@@ -470,16 +465,7 @@ async fn the_binary_takes_outcome_rules_and_the_call_duration_from_flags() {
     );
     let base = server.1.clone();
     let client = reqwest::Client::new();
-    let made: Value = client
-        .post(format!("{base}/calls"))
-        .bearer_auth("x")
-        .json(&body("+15555550109"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let made = support::post_call(&base, &body("+15555550109")).await;
     let id = made["response"]["call_id"].as_str().unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let v: Value = client

@@ -123,27 +123,16 @@ async fn idle_keep_alive_connection_does_not_hold_shutdown() {
 fn binary_with_a_held_request(
     shutdown_timeout: &str,
 ) -> (std::process::Child, std::net::TcpStream) {
-    use std::io::{BufRead, BufReader, Write};
-    let mut child = std::process::Command::new(crate::support::BIN)
-        .args(["--port", "0", "--shutdown-timeout", shutdown_timeout])
-        .env_remove("SYNTHFLOW_MOCK_FIXTURES")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let at = line.find("http://").expect("start-up line names the URL") + "http://".len();
-    let addr = line[at..].split('/').next().unwrap().to_owned();
-    let id = line
-        .rsplit("(e.g. ")
-        .next()
-        .unwrap()
-        .trim()
-        .trim_end_matches(')')
-        .to_owned();
+    use std::io::Write;
+    let crate::support::Capturing {
+        child,
+        addr,
+        example_id: id,
+        ..
+    } = crate::support::spawn_capturing(
+        &["--port", "0", "--shutdown-timeout", shutdown_timeout],
+        &[],
+    );
     let mut conn = std::net::TcpStream::connect(&addr).unwrap();
     write!(
         conn,

@@ -41,6 +41,121 @@ pub fn start_in(args: &[&str], cwd: &Path) -> Running {
     Running(child, url)
 }
 
+/// A running binary whose log (stderr) the test reads, and what its start-up line names. Not
+/// killed on drop: the tests stop it with a signal and read what it wrote.
+pub struct Capturing {
+    pub child: Child,
+    /// The base URL: `http://127.0.0.1:PORT/v2`.
+    pub url: String,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// The call id the start-up line gives as an example.
+    pub example_id: String,
+    /// The start-up line.
+    pub line: String,
+    /// The rest of stdout, after the start-up line.
+    pub stdout: BufReader<std::process::ChildStdout>,
+}
+
+/// What a [`Capturing`] binary left when stopped.
+pub struct Stopped {
+    pub status: std::process::ExitStatus,
+    /// stdout after the start-up line.
+    pub stdout: String,
+    /// The log.
+    pub stderr: String,
+}
+
+impl Capturing {
+    /// Stops the binary with SIGTERM (a clean stop: its log flusher writes the rest) and reads
+    /// what it wrote until it exits.
+    pub fn stop(mut self) -> Stopped {
+        use std::io::Read;
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM");
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let mut stdout = String::new();
+        self.stdout.read_to_string(&mut stdout).unwrap();
+        let status = self.child.wait().unwrap();
+        Stopped {
+            status,
+            stdout,
+            stderr,
+        }
+    }
+}
+
+/// Starts the binary with `args` and the environment's `SYNTHFLOW_MOCK_FIXTURES` and `RUST_LOG`
+/// removed, then `env` set; stdout and stderr piped; waits for its start-up line
+/// (`synthflow-mock: serving N calls on http://ADDR/v2/calls/{call_id} (e.g. ID)`).
+pub fn spawn_capturing(args: &[&str], env: &[(&str, &str)]) -> Capturing {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("SYNTHFLOW_MOCK_FIXTURES")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let at = line.find("http://").expect("start-up line names the URL");
+    let url = line[at..].split("/calls/").next().unwrap().to_owned();
+    let addr = url["http://".len()..].split('/').next().unwrap().to_owned();
+    let example_id = line
+        .rsplit("(e.g. ")
+        .next()
+        .unwrap()
+        .trim()
+        .trim_end_matches(')')
+        .to_owned();
+    Capturing {
+        child,
+        url,
+        addr,
+        example_id,
+        line,
+        stdout,
+    }
+}
+
+/// `POST {base}/calls` (base: `http://…/v2`) with a Bearer token and `body` as JSON; the answer.
+pub async fn post_call(base: &str, body: &serde_json::Value) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(format!("{base}/calls"))
+        .bearer_auth("t")
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// An in-process mock keeping at most `max_calls` made calls.
+pub async fn mock_keeping(max_calls: usize) -> synthflow_mock::MockServer {
+    synthflow_mock::MockServer::builder()
+        .made_calls(synthflow_mock::MadeCallConfig {
+            max_calls,
+            ..synthflow_mock::MadeCallConfig::default()
+        })
+        .start()
+        .await
+        .unwrap()
+}
+
 /// Runs the binary to completion.
 pub fn run(args: &[&str]) -> Output {
     Command::new(BIN)
@@ -80,6 +195,31 @@ pub async fn admin_json(mock: &synthflow_mock::MockServer, path: &str) -> serde_
         .json()
         .await
         .unwrap()
+}
+
+/// A post-call webhook `payload` agrees with the call record `call` of its GET body on every
+/// field they share: the call's fields, the lead's name, and `start_time` (ISO 8601 in the
+/// payload, epoch ms in GET).
+pub fn assert_payload_agrees_with_get(payload: &serde_json::Value, call: &serde_json::Value) {
+    for field in [
+        "call_id",
+        "status",
+        "end_call_reason",
+        "duration",
+        "transcript",
+        "model_id",
+    ] {
+        assert_eq!(payload["call"][field], call[field], "{field}");
+    }
+    assert_eq!(payload["lead"]["name"], call["name"]);
+    let ms: i64 = call["start_time"].as_str().unwrap().parse().unwrap();
+    let iso = payload["call"]["start_time"].as_str().unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(iso)
+            .unwrap()
+            .timestamp_millis(),
+        ms
+    );
 }
 
 /// One request a [`Receiver`] got.

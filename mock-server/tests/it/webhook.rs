@@ -94,22 +94,7 @@ async fn the_payload_agrees_with_get_on_every_shared_field() {
     let got = rcv.wait_for(1).await;
     let p: serde_json::Value = serde_json::from_slice(&got[0].body).unwrap();
     let g: serde_json::Value = serde_json::from_slice(&get).unwrap();
-    let c = &g["response"]["calls"][0];
-    for f in [
-        "call_id",
-        "status",
-        "end_call_reason",
-        "duration",
-        "transcript",
-        "model_id",
-    ] {
-        assert_eq!(p["call"][f], c[f], "{f}");
-    }
-    assert_eq!(p["lead"]["name"], c["name"]);
-    let ms: i64 = c["start_time"].as_str().unwrap().parse().unwrap();
-    let iso =
-        chrono::DateTime::parse_from_rfc3339(p["call"]["start_time"].as_str().unwrap()).unwrap();
-    assert_eq!(iso.timestamp_millis(), ms);
+    support::assert_payload_agrees_with_get(&p, &g["response"]["calls"][0]);
 }
 
 #[tokio::test]
