@@ -2,37 +2,16 @@
 //! the log buffer (`synthflow_mock::request_log`), it must read exactly like the lines
 //! `tracing-subscriber` writes around it.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+use std::io::{Read, Write};
 
 const ID: &str = "4b7219fd-0e63-4c85-a9d1-e8f42b6c3a75";
 
 /// Runs the binary with stderr to a pipe (`RUST_LOG` as given), sends `paths` on one connection,
 /// stops it with SIGTERM and returns its stderr.
 fn log_of(rust_log: Option<&str>, paths: &[&str]) -> String {
-    let mut cmd = Command::new(crate::support::BIN);
-    cmd.args(["--port", "0"])
-        .env_remove("RUST_LOG")
-        .env_remove("SYNTHFLOW_MOCK_FIXTURES")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(filter) = rust_log {
-        cmd.env("RUST_LOG", filter);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    let env: Vec<(&str, &str)> = rust_log.map(|f| ("RUST_LOG", f)).into_iter().collect();
+    let mock = crate::support::spawn_capturing(&["--port", "0"], &env);
+    let mut s = std::net::TcpStream::connect(&mock.addr).unwrap();
     for (k, path) in paths.iter().enumerate() {
         let close = if k + 1 == paths.len() {
             "Connection: close\r\n"
@@ -47,19 +26,9 @@ fn log_of(rust_log: Option<&str>, paths: &[&str]) -> String {
     }
     let mut answers = Vec::new();
     s.read_to_end(&mut answers).unwrap();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
-    logs
+    let stopped = mock.stop();
+    assert!(stopped.status.success());
+    stopped.stderr
 }
 
 /// `2026-11-25T17:53:50.123456Z  INFO target: rest` -> ("INFO", "target", "rest").
