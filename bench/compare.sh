@@ -5,9 +5,12 @@
 #   WireMock (standalone jar from the `wiremock` npm package, on the machine's Java).
 # Each server: start, time to its first 200 (bench/ceiling first200), a warm-up run, a counted run
 # with wrk (keep-alive, CONNECTIONS connections), peak RSS (VmHWM, with children), then stop.
+# ROUNDS rounds, the servers in a rotated order each round (a shared machine's speed drifts by
+# 10-20% within minutes: one run per server would compare moments, not servers); the table gives
+# each figure's median over the rounds, and the req/s of every round below it.
 # Prints a table with ratios to synthflow-mock and writes it as markdown to bench/results/latest.md.
 #
-# Env: DURATION (counted seconds, 10), WARMUP (seconds, 3), CONNECTIONS (32), THREADS (2),
+# Env: ROUNDS (3), DURATION (counted seconds, 10), WARMUP (seconds, 3), CONNECTIONS (32), THREADS (2),
 #      SERVERS (space-separated subset of: mock mock-quiet mock-lean ceiling prism mockoon wiremock).
 #      mock-lean = RUST_LOG=warn and --header-read-timeout 0 (no slow-client defence, like the ceiling).
 # Tools it needs are installed into bench/.cache (npm packages) or by apt-get (wrk); a server whose
@@ -19,6 +22,7 @@ DURATION="${DURATION:-10}"
 WARMUP="${WARMUP:-3}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
+ROUNDS="${ROUNDS:-3}"
 SERVERS="${SERVERS:-mock mock-quiet mock-lean ceiling prism mockoon wiremock}"
 ID="06e3b7f1-4a2c-4d98-b5f0-e8c1d3a9b754"
 FIXTURE="$root/fixtures/handmade/calls/$ID.json"
@@ -118,7 +122,8 @@ results="$work/results"
 : >"$results"
 port=18080
 echo "== machine: $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//'), load avg $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-for s in $SERVERS; do
+run_one() { # server
+  local s=$1 t0 t1 startup_ms body url rps p50 p99 errors peak_kb
   port=$(free_port $((port + 1)))
   rm -f "$work/why"
   echo "== $s on 127.0.0.1:$port" >&2
@@ -126,12 +131,14 @@ for s in $SERVERS; do
   if ! "start_$s" "$port"; then
     echo "SKIPPED $s: $(cat "$work/why" 2>/dev/null || echo 'could not start')" >&2
     echo "$s skipped $(cat "$work/why" 2>/dev/null | tr ' ' '_')" >>"$results"
-    continue
+    skipped+=" $s "
+    return 0
   fi
   if ! t1=$("$FIRST200_BIN" "127.0.0.1:$port" "$PATH_" "$TOKEN" 120000); then
     echo "SKIPPED $s: no 200 within 120 s (stderr: $(tail -c 300 "$work/$s.err" 2>/dev/null))" >&2
     echo "$s skipped no_200" >>"$results"
-    stop_pid "$PID"; continue
+    skipped+=" $s "
+    stop_pid "$PID"; return 0
   fi
   startup_ms=$(awk -v a="${t0/./}" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
   body=$(body_check "$port")
@@ -146,26 +153,55 @@ for s in $SERVERS; do
   fi
   echo "   $rps req/s, p50 $p50 ms, p99 $p99 ms, peak RSS $((peak_kb / 1024)) MB, first 200 after $startup_ms ms, $errors errors, body: $body" >&2
   echo "$s ok $rps $p50 $p99 $peak_kb $startup_ms $errors ${body// /_}" >>"$results"
+}
+
+servers=($SERVERS)
+skipped=" "
+for ((round = 0; round < ROUNDS; round++)); do
+  echo "== round $((round + 1)) of $ROUNDS" >&2
+  for ((k = 0; k < ${#servers[@]}; k++)); do
+    s=${servers[(k + round) % ${#servers[@]}]}
+    [[ "$skipped" == *" $s "* ]] || run_one "$s"
+  done
 done
 
 # The table, with ratios to synthflow-mock (its default row).
 mkdir -p "$root/bench/results"
 out="$root/bench/results/latest.md"
-awk -v dur="$DURATION" -v warm="$WARMUP" -v conn="$CONNECTIONS" -v thr="$THREADS" \
+awk -v dur="$DURATION" -v warm="$WARMUP" -v conn="$CONNECTIONS" -v thr="$THREADS" -v rounds="$ROUNDS" \
     -v machine="$(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//'), $(uname -sr)" \
     -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v date="$(date -u +%Y-%m-%dT%H:%MZ)" '
-  { name[NR] = $1; state[NR] = $2; rps[NR] = $3; p50[NR] = $4; p99[NR] = $5; kb[NR] = $6; st[NR] = $7; err[NR] = $8; body[NR] = $9
-    if ($1 == "mock" && $2 == "ok") base = NR }
+  function median(list,   v, n, i, j, t) {
+    n = split(list, v, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+    return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
+  {
+    if (!($1 in seen)) { seen[$1] = ++count; name[count] = $1 }
+    i = seen[$1]
+    if ($2 != "ok") { state[i] = "skipped"; why[i] = $3; next }
+    state[i] = "ok"
+    rps[i] = rps[i] " " $3; p50[i] = p50[i] " " $4; p99[i] = p99[i] " " $5; kb[i] = kb[i] " " $6; st[i] = st[i] " " $7
+    err[i] += $8
+    if (body[i] == "" || $9 != body[i]) body[i] = (body[i] == "" ? $9 : "DIFFERENT_BODY")
+  }
   function r(a, b) { return (b > 0) ? sprintf("%.2fx", a / b) : "-" }
   END {
-    printf "Run %s on %s (load avg at end %s); wrk -t%s -c%s, %ss warm-up, %ss counted, keep-alive.\n\n", date, machine, load, thr, conn, warm, dur
+    for (i = 1; i <= count; i++) if (state[i] == "ok") {
+      m_rps[i] = median(rps[i]); m_p50[i] = median(p50[i]); m_p99[i] = median(p99[i]); m_kb[i] = median(kb[i]); m_st[i] = median(st[i])
+      if (name[i] == "mock") base = i
+    }
+    printf "Run %s on %s (load avg at end %s); wrk -t%s -c%s, %ss warm-up, %ss counted, keep-alive; median of %s rounds, servers in rotated order.\n\n", date, machine, load, thr, conn, warm, dur, rounds
     print "| server | req/s | p50 ms | p99 ms | peak RSS MB | first 200 ms | errors | body | req/s vs mock | p99 vs mock | RSS vs mock | start vs mock |"
     print "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"
-    for (i = 1; i <= NR; i++) {
-      if (state[i] != "ok") { printf "| %s | skipped: %s |||||||||||\n", name[i], rps[i]; continue }
-      printf "| %s | %.0f | %.3f | %.3f | %.1f | %.1f | %d | %s | %s | %s | %s | %s |\n", name[i], rps[i], p50[i], p99[i], kb[i] / 1024, st[i], err[i], body[i],
-        base ? r(rps[i], rps[base]) : "-", base ? r(p99[i], p99[base]) : "-", base ? r(kb[i], kb[base]) : "-", base ? r(st[i], st[base]) : "-"
+    for (i = 1; i <= count; i++) {
+      if (state[i] != "ok") { printf "| %s | skipped: %s |||||||||||\n", name[i], why[i]; continue }
+      printf "| %s | %.0f | %.3f | %.3f | %.1f | %.1f | %d | %s | %s | %s | %s | %s |\n", name[i], m_rps[i], m_p50[i], m_p99[i], m_kb[i] / 1024, m_st[i], err[i], body[i],
+        base ? r(m_rps[i], m_rps[base]) : "-", base ? r(m_p99[i], m_p99[base]) : "-", base ? r(m_kb[i], m_kb[base]) : "-", base ? r(m_st[i], m_st[base]) : "-"
     }
+    printf "\nreq/s of each round:"
+    for (i = 1; i <= count; i++) if (state[i] == "ok") printf " %s:%s;", name[i], rps[i]
+    printf "\n"
   }' "$results" | tr '_' ' ' >"$out.tmp"
 mv "$out.tmp" "$out"
 echo

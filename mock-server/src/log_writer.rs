@@ -166,26 +166,6 @@ impl LogBuffer {
     }
 }
 
-impl LogBuffer {
-    /// Appends one line written in place by `write`, which must not write more than `max` bytes
-    /// (no copy through a buffer of the caller's). Dropped and counted, like [`Write::write`],
-    /// when `max` more bytes would not fit.
-    pub fn append_with(&self, max: usize, write: impl FnOnce(&mut Vec<u8>)) {
-        let mut pending = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-        if pending.bytes.len() + max > self.capacity {
-            drop(pending);
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        let was_empty = pending.bytes.is_empty();
-        write(&mut pending.bytes);
-        drop(pending);
-        if was_empty {
-            self.woken.notify_one();
-        }
-    }
-}
-
 impl Write for &LogBuffer {
     fn write(&mut self, line: &[u8]) -> io::Result<usize> {
         let mut pending = self.lines.lock().unwrap_or_else(|e| e.into_inner());

@@ -2,8 +2,8 @@
 //!
 //! The line is on by default (people watch it), so it must cost next to nothing. When the binary
 //! writes plain text to a file or a pipe it hands its [`LogBuffer`] to [`write_directly_to`], and
-//! [`write`] then formats the line in place at the end of that buffer: no `tracing` dispatch, no
-//! `core::fmt`, no allocation, no copy (bench/callgrind.sh measured ~2,900 instructions a
+//! [`write`] then formats the line into a per-thread buffer and copies it into that buffer: no
+//! `tracing` dispatch, no `core::fmt`, no allocation (bench/callgrind.sh measured ~2,900 instructions a
 //! line through `tracing-subscriber`, see docs/performance.md). The text is the one
 //! `tracing-subscriber`'s default format writes for the same event (timestamp with microseconds,
 //! level, target, message, fields), so a reader or a log collector sees no difference; the
@@ -56,9 +56,18 @@ pub fn write(method: &str, path: &str, status: u16, latency_us: u64) {
     let Some(direct) = DIRECT.get() else {
         return write_event(method, path, status, latency_us);
     };
+    // Formatted outside the buffer's lock, into this thread's own line: the lock is then held
+    // for a copy only. On two cores shared with the client, a thread preempted while holding the
+    // lock stalls every other request thread (bench/compare.sh measured the difference).
+    thread_local! {
+        static LINE: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(MAX_LINE));
+    }
     let at = now();
-    direct.buffer.append_with(MAX_LINE, |out| {
-        format_line(out, at, method, path, status, latency_us)
+    LINE.with(|line| {
+        let mut line = line.borrow_mut();
+        line.clear();
+        format_line(&mut line, at, method, path, status, latency_us);
+        let _ = std::io::Write::write(&mut &*direct.buffer, &line);
     });
 }
 
