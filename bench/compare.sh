@@ -127,6 +127,8 @@ run_one() { # server
   port=$(free_port $((port + 1)))
   rm -f "$work/why"
   echo "== $s on 127.0.0.1:$port" >&2
+  # The last round's log (100+ MB at full speed) must not be truncated inside the timed start.
+  rm -f "$work/$s.err" "$work/$s.wrk"
   t0=$EPOCHREALTIME
   if ! "start_$s" "$port"; then
     echo "SKIPPED $s: $(cat "$work/why" 2>/dev/null || echo 'could not start')" >&2
