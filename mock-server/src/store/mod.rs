@@ -490,7 +490,9 @@ fn read_json_files(dir: &Path) -> Result<Vec<(String, String, Bytes)>, StoreErro
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
-    paths.sort();
+    // One folder: the names' bytes order them as `Path`'s component order would, without walking
+    // components on every comparison (a tenth of a warm start of 100k files, by perf).
+    paths.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
     map_on_every_core(paths, |p| {
         let bytes = std::fs::read(&p).map_err(|source| StoreError::Io {
             path: p.display().to_string(),
