@@ -464,9 +464,9 @@ fn bracket(host: &str) -> String {
 /// (5,000 connections' buffers, a cleared journal) in its arenas for ever otherwise; a trim of an
 /// idle heap costs well under a millisecond (bench/flood.sh, docs/hardening.md).
 async fn trim_memory_every(period: std::time::Duration) {
-    // The first trim one period after start, not at once: at start it would walk the heap of a
-    // just-loaded fixture set while the first requests come in.
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    // The first tick is at once: it gives back what loading a large set freed (100k fixtures:
+    // 1.48x the bodies' bytes when ready, 1.58x with the first trim a period later).
+    let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
