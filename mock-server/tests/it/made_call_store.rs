@@ -159,7 +159,14 @@ async fn a_reload_of_the_fixture_folder_keeps_made_calls() {
     let made = make(&mock).await;
     assert_eq!(ids_of(&list(&mock, 100, 0).await), vec![made.clone()]);
     // One fixture file gone, the folder read again whole.
-    let gone = mock.state().store().fixtures().next().unwrap().id.clone();
+    // A fixture from the folder (the made call's random id may sort first).
+    let gone = mock
+        .state()
+        .store()
+        .fixtures()
+        .map(|f| f.id.clone())
+        .find(|id| *id != made)
+        .unwrap();
     std::fs::remove_file(dir.path().join("calls").join(format!("{gone}.json"))).unwrap();
     let report = synthflow_mock::reload::reload_dir(dir.path(), mock.state());
     assert_eq!(report.removed, vec![gone.clone()]);
