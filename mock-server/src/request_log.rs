@@ -101,13 +101,7 @@ fn format_line(
     latency_us: u64,
 ) {
     push_second(out, at.0);
-    let mut micros = [b'0'; 6];
-    let mut n = at.1;
-    for slot in micros.iter_mut().rev() {
-        *slot = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    out.extend_from_slice(&micros);
+    push_digits(out, u64::from(at.1), 6);
     out.extend_from_slice(b"Z  INFO ");
     out.extend_from_slice(LOG_TARGET.as_bytes());
     out.extend_from_slice(b": request method=");
@@ -153,17 +147,18 @@ fn push_path(out: &mut Vec<u8>, path: &str) {
     out.extend_from_slice(b" bytes cut]");
 }
 
-/// `n` in decimal.
-fn push_number(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
+fn push_number(out: &mut Vec<u8>, n: u64) {
+    push_digits(out, n, 1);
+}
+
+/// `n` in decimal, zero-padded to at least `width` digits (at most 20).
+fn push_digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
     let mut at = digits.len();
-    loop {
+    while n > 0 || digits.len() - at < width {
         at -= 1;
         digits[at] = b'0' + (n % 10) as u8;
         n /= 10;
-        if n == 0 {
-            break;
-        }
     }
     out.extend_from_slice(&digits[at..]);
 }
