@@ -177,8 +177,11 @@ try {
     }
     const t1 = Date.now();
     await big.getByRole('link', { name: 'Last »' }).click();
-    await big.waitForFunction(() => /^[\d,]+–[\d,]+ of/.test(document.getElementById('range').textContent)
-      && !document.getElementById('range').textContent.startsWith('1–'));
+    // The page re-renders its table while it fetches: `#range` may be absent for a moment.
+    await big.waitForFunction(() => {
+      const range = document.getElementById('range')?.textContent ?? '';
+      return /^[\d,]+–[\d,]+ of/.test(range) && !range.startsWith('1–');
+    });
     log(`100k calls: last page shown after ${Date.now() - t1} ms (${await big.locator('#range').textContent()})`);
     await big.screenshot({ path: join(SHOTS, 'calls-100k.png') });
     await big.close();
