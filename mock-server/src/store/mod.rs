@@ -10,17 +10,17 @@
 //! The fixture set is never changed in place: a writer (the admin API, hot reload, `POST
 //! /v2/calls` publishing a made call) clones it, changes the clone and swaps it in whole
 //! ([`crate::AppState`]), so readers never see half a change. So that a clone and a change stay
-//! cheap while a lookup stays one probe, a store is the set as loaded (a plain hash map behind an
-//! `Arc`, shared by every clone) plus what changed since, in persistent maps (`imbl`: the calls
+//! cheap while a lookup stays one probe, a store is the set as loaded (a plain hash set keyed by
+//! id behind an `Arc`, shared by every clone: `loaded.rs`) plus what changed since, in persistent maps (`imbl`: the calls
 //! added or replaced, the loaded ids removed, and the sorted ids; a change copies O(log n) nodes).
 //! A lookup asks the change maps only when they hold something. A single persistent map for the
 //! whole set (tried) made a random-id lookup among 100,000 calls several dependent cache misses
 //! deep (`bench/scale.sh`: 71% of the one-id throughput, against 88% with a plain map); with
 //! plain maps alone every clone copied every call, and each `POST /v2/calls` cost O(calls held).
 
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxBuildHasher;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -36,7 +36,12 @@ use crate::error::{ErrorBodies, Template};
 pub mod cache;
 #[cfg(feature = "validate")]
 pub use cache::CacheFile;
+use loaded::{index, sort_ids, Loaded};
+use read::read_dir_files;
+mod later;
 pub mod list;
+mod loaded;
+mod read;
 pub mod summary;
 
 mod embedded {
@@ -113,13 +118,21 @@ type Calls =
 #[derive(Debug, Clone)]
 pub struct Store {
     /// The calls as loaded, by id: the hot path's one probe.
-    base: Arc<FxHashMap<String, Fixture>>,
+    base: Arc<Loaded>,
     /// Calls added or replaced since (they hide the same id in `base`).
     added: Calls,
     /// Ids of `base` removed since (and not added again).
     removed: imbl::GenericHashSet<String, FxBuildHasher, imbl::shared_ptr::DefaultSharedPtr>,
-    /// Every id served, sorted.
-    ids: imbl::OrdSet<String>,
+    /// The ids of `base`, sorted. Sorting 100,000 ids takes ~0.1 s that need not delay the first
+    /// answer: a large set's are sorted on a thread of their own after the load, and whatever
+    /// needs them first (a listing, a 404's suggestions, a change) waits for them.
+    base_ids: Arc<later::Later<imbl::OrdSet<String>>>,
+    /// Every id served, sorted, once this store has changed (`base_ids` changed since).
+    ids: Option<imbl::OrdSet<String>>,
+    /// The lowest id of `base`, found while it was built.
+    base_first: Option<String>,
+    /// Number of calls served.
+    len: usize,
     errors: Arc<ErrorBodies>,
 }
 
@@ -143,9 +156,13 @@ impl Store {
         calls.extend(embed("handmade/calls", embedded::HANDMADE_CALLS));
         let errors = embed("errors", embedded::ERRORS);
         // Checked by build.rs with the same contract checks; only what listings need is read here.
-        Store::load(calls, errors, |(source, name, body)| {
-            embedded_fixture(&name, body, &source, LoadOptions::default())
-        })
+        let calls = calls
+            .into_iter()
+            .map(|(source, name, body)| {
+                embedded_fixture(&name, body, &source, LoadOptions::default())
+            })
+            .collect();
+        Store::from_checked(calls, errors)
     }
 
     /// A fixture folder: `DIR/calls/*.json` (or `DIR/*.json` when there is no `calls/`), plus
@@ -153,46 +170,11 @@ impl Store {
     /// present, the embedded ones otherwise. Files are read and checked on every core; every bad
     /// file is reported, not only the first.
     pub fn from_dir(dir: &Path, opts: LoadOptions) -> Result<Store, StoreError> {
-        let (calls, errors) = read_dir_files(dir)?;
-        Store::from_sources(calls, errors, opts)
+        let (calls, errors) = read_dir_files(dir, &|(source, name, body)| {
+            check_fixture(&name, body, &source, opts)
+        })?;
+        Store::from_checked(calls, errors)
     }
-}
-
-/// The call and error files of a fixture folder, read on every core (see [`Store::from_dir`]).
-type Files = Vec<(String, String, Bytes)>;
-
-fn read_dir_files(dir: &Path) -> Result<(Files, Files), StoreError> {
-    let calls_dir = if dir.join("calls").is_dir() {
-        dir.join("calls")
-    } else {
-        dir.to_path_buf()
-    };
-    let mut calls = read_json_files(&calls_dir)?;
-    let handmade = dir.join("handmade").join("calls");
-    if handmade.is_dir() {
-        calls.extend(read_json_files(&handmade)?);
-    }
-    if calls.is_empty() {
-        return Err(StoreError::Empty(calls_dir.display().to_string()));
-    }
-    let errors_dir = dir.join("errors");
-    let mut errors: Vec<(String, String, Bytes)> = embedded::ERRORS
-        .iter()
-        .map(|(name, bytes)| {
-            (
-                format!("embedded:errors/{name}"),
-                name.to_string(),
-                Bytes::from_static(bytes),
-            )
-        })
-        .collect();
-    if errors_dir.is_dir() {
-        for own in read_json_files(&errors_dir)? {
-            errors.retain(|e| e.1 != own.1);
-            errors.push(own);
-        }
-    }
-    Ok((calls, errors))
 }
 
 impl Store {
@@ -203,50 +185,34 @@ impl Store {
         errors: Vec<(String, String, Bytes)>,
         opts: LoadOptions,
     ) -> Result<Store, StoreError> {
-        Store::load(calls, errors, |(source, name, body)| {
-            check_fixture(&name, body, &source, opts)
-        })
+        Store::from_checked(
+            map_on_every_core(calls, |(source, name, body)| {
+                check_fixture(&name, body, &source, opts)
+            }),
+            errors,
+        )
     }
 
-    fn load(
-        calls: Vec<(String, String, Bytes)>,
+    /// The store of calls already checked; every bad file is reported, in the order of their
+    /// paths.
+    fn from_checked(
+        calls: Vec<Result<Fixture, BadFile>>,
         errors: Vec<(String, String, Bytes)>,
-        check: impl Fn((String, String, Bytes)) -> Result<Fixture, BadFile> + Sync + Send,
     ) -> Result<Store, StoreError> {
-        let mut bad = Vec::new();
-        let mut map: FxHashMap<String, Fixture> =
-            FxHashMap::with_capacity_and_hasher(calls.len(), Default::default());
-        for result in map_on_every_core(calls, check) {
-            match result {
-                Ok(f) => {
-                    if let Some(first) = map.get(&f.id) {
-                        bad.push(BadFile {
-                            path: f.source.clone(),
-                            problems: vec![Violation {
-                                kind: ViolationKind::Invariant,
-                                pointer: String::new(),
-                                message: format!(
-                                    "call id {} is already served from {}",
-                                    f.id, first.source
-                                ),
-                            }],
-                        });
-                        continue;
-                    }
-                    map.insert(f.id.clone(), f);
-                }
-                Err(b) => bad.push(b),
-            }
-        }
+        let (map, base_first, mut bad) = index(calls);
         let errors = load_error_bodies(&errors, &mut bad);
+        bad.sort_by(|a, b| a.path.cmp(&b.path));
         match errors {
             Some(errors) if bad.is_empty() => {
-                let ids: imbl::OrdSet<String> = map.keys().cloned().collect();
+                let base = Arc::new(map);
                 Ok(Store {
-                    base: Arc::new(map),
+                    base_ids: sort_ids(&base),
+                    base_first,
+                    len: base.len(),
+                    base,
                     added: Calls::default(),
                     removed: Default::default(),
-                    ids,
+                    ids: None,
                     errors: Arc::new(errors),
                 })
             }
@@ -264,32 +230,50 @@ impl Store {
         if !self.removed.is_empty() && self.removed.contains(id) {
             return None;
         }
-        self.base.get(id)
+        self.base.get(id).map(|f| &f.0)
     }
 
     /// Every call id, sorted (a copy: O(calls); [`Store::id_set`] lends them without copying).
     pub fn ids(&self) -> Vec<String> {
-        self.ids.iter().cloned().collect()
+        self.id_set().iter().cloned().collect()
     }
 
-    /// Every call id, sorted, as held (ordered lookups: a range of ids from a prefix).
+    /// Every call id, sorted, as held (ordered lookups: a range of ids from a prefix). Right after
+    /// a large set is loaded, waits for the ids to be sorted.
     pub fn id_set(&self) -> &imbl::OrdSet<String> {
-        &self.ids
+        match &self.ids {
+            Some(ids) => ids,
+            None => self.base_ids.wait(),
+        }
+    }
+
+    /// The lowest call id, without waiting for the sorted ids.
+    pub fn first_id(&self) -> Option<&str> {
+        match &self.ids {
+            Some(ids) => ids.get_min().map(String::as_str),
+            None => self.base_first.as_deref(),
+        }
     }
 
     /// Every fixture, in id order.
     pub fn fixtures(&self) -> impl Iterator<Item = &Fixture> {
-        self.ids.iter().filter_map(|id| self.get(id))
+        self.id_set().iter().filter_map(|id| self.get(id))
     }
 
     /// Number of calls.
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.len
     }
 
     /// No calls at all.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.len == 0
+    }
+
+    /// The sorted ids, to change (a copy of the loaded ones on the first change: O(1)).
+    fn ids_mut(&mut self) -> &mut imbl::OrdSet<String> {
+        let base = &self.base_ids;
+        self.ids.get_or_insert_with(|| base.wait().clone())
     }
 
     /// The error bodies.
@@ -305,7 +289,8 @@ impl Store {
         self.removed.remove(&id);
         self.added.insert(id.clone(), Arc::new(fixture));
         if old.is_none() {
-            self.ids.insert(id);
+            self.ids_mut().insert(id);
+            self.len += 1;
         }
         old
     }
@@ -314,10 +299,11 @@ impl Store {
     pub fn remove(&mut self, id: &str) -> Option<Fixture> {
         let old = self.get(id).cloned()?;
         self.added.remove(id);
-        if self.base.contains_key(id) {
+        if self.base.contains(id) {
             self.removed.insert(id.to_owned());
         }
-        self.ids.remove(id);
+        self.ids_mut().remove(id);
+        self.len -= 1;
         Some(old)
     }
 }
@@ -465,48 +451,6 @@ fn map_on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync 
         return items.into_iter().map(f).collect();
     }
     items.into_par_iter().map(f).collect()
-}
-
-fn read_json_files(dir: &Path) -> Result<Vec<(String, String, Bytes)>, StoreError> {
-    let io = |source| StoreError::Io {
-        path: dir.display().to_string(),
-        source,
-    };
-    // The entry's own file type (no stat per file where the file system reports it); a symlink is
-    // followed.
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .filter_map(Result::ok)
-        .filter(|e| {
-            e.file_type().is_ok_and(|t| {
-                let keep = t.is_file() || (t.is_symlink() && e.path().is_file());
-                if !keep && t.is_symlink() && e.path().extension().is_some_and(|x| x == "json") {
-                    // `validate` reports it; `serve` goes on without it, but says so.
-                    tracing::warn!(file = %e.path().display(), "skipped: a symlink that does not lead to a readable file");
-                }
-                keep
-            })
-        })
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    // One folder: the names' bytes order them as `Path`'s component order would, without walking
-    // components on every comparison (a tenth of a warm start of 100k files, by perf).
-    paths.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
-    map_on_every_core(paths, |p| {
-        let bytes = std::fs::read(&p).map_err(|source| StoreError::Io {
-            path: p.display().to_string(),
-            source,
-        })?;
-        let name = p
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        Ok((p.display().to_string(), name, Bytes::from(bytes)))
-    })
-    .into_iter()
-    .collect()
 }
 
 /// A call id can be one: 1 to 128 characters of letters, digits and `-_.:~`.

@@ -249,3 +249,72 @@ fn reload_of_named_paths_reads_only_those() {
         synthflow_mock::reload::reload_paths(&fixtures, std::slice::from_ref(&calls), &state);
     assert_eq!(report.updated, vec![untold.clone()]);
 }
+
+/// A folder of `count` generated calls (several reading runs, and more ids than are sorted at
+/// once), and the generated bodies by id.
+fn large_folder(
+    root: &Path,
+    count: usize,
+) -> (PathBuf, std::collections::BTreeMap<String, Vec<u8>>) {
+    use synthflow_mock::tools::generate::{generate, GenerateOptions};
+    let dir = root.join("large");
+    std::fs::create_dir_all(dir.join("calls")).unwrap();
+    let mut bodies = std::collections::BTreeMap::new();
+    for f in generate(GenerateOptions {
+        seed: 7,
+        count,
+        coverage: false,
+    }) {
+        std::fs::write(dir.join("calls").join(format!("{}.json", f.id)), &f.body).unwrap();
+        bodies.insert(f.id, f.body);
+    }
+    (dir, bodies)
+}
+
+#[test]
+fn a_large_folder_is_served_whole_byte_for_byte_in_id_order_with_and_without_the_cache() {
+    let root = tempfile::tempdir().unwrap();
+    let (dir, bodies) = large_folder(root.path(), 1500);
+    let c = CacheFile {
+        path: cache::file_for(&root.path().join("cache"), &dir),
+        version: "v1".into(),
+    };
+    let cold = Store::from_dir_cached(&dir, LoadOptions::default(), &c).unwrap();
+    let warm = Store::from_dir_cached(&dir, LoadOptions::default(), &c).unwrap();
+    let plain = Store::from_dir(&dir, LoadOptions::default()).unwrap();
+    let expected: Vec<&String> = bodies.keys().collect();
+    for store in [&cold, &warm, &plain] {
+        assert_eq!(store.len(), bodies.len());
+        assert_eq!(store.first_id(), Some(expected[0].as_str()));
+        assert_eq!(store.ids().iter().collect::<Vec<_>>(), expected);
+        for (id, body) in &bodies {
+            assert_eq!(
+                store.get(id).unwrap().body.as_ref(),
+                body.as_slice(),
+                "{id}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_bad_file_of_a_large_folder_is_reported_in_path_order() {
+    let root = tempfile::tempdir().unwrap();
+    let (dir, bodies) = large_folder(root.path(), 1500);
+    // One bad file in each of several reading runs.
+    let spoilt: Vec<PathBuf> = bodies
+        .keys()
+        .step_by(290)
+        .map(|id| dir.join("calls").join(format!("{id}.json")))
+        .collect();
+    for p in &spoilt {
+        std::fs::write(p, b"{\"response\": 1}").unwrap();
+    }
+    let err = Store::from_dir(&dir, LoadOptions::default()).unwrap_err();
+    let synthflow_mock::store::StoreError::BadFiles(bad) = err else {
+        panic!("{err}");
+    };
+    let named: Vec<String> = bad.iter().map(|b| b.path.clone()).collect();
+    let expected: Vec<String> = spoilt.iter().map(|p| p.display().to_string()).collect();
+    assert_eq!(named, expected);
+}

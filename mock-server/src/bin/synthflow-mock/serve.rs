@@ -373,7 +373,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         };
         let local = listener.local_addr().expect("bound address");
         let n = state.store().len();
-        let first = state.store().id_set().get_min().cloned().unwrap_or_default();
+        let first = state.store().first_id().unwrap_or_default().to_owned();
         let _watcher = match &watch_dir {
             None => None,
             Some(dir) => match reload::watch(dir, state.clone()) {
