@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use http::{header::AUTHORIZATION, HeaderMap};
+use http::{header::AUTHORIZATION, HeaderMap, HeaderValue};
 
 use crate::error::ApiError;
 
@@ -127,6 +127,12 @@ impl AuthPolicy {
             // None, or the header twice: which one would count is ambiguous, so neither does.
             return Err(ApiError::MissingAuth);
         };
+        self.check_value(value, headers)
+    }
+
+    /// [`AuthPolicy::check`] of a request's one `Authorization` value (the caller has made sure
+    /// there is exactly one); `headers` are read only for a token bound to a region.
+    pub fn check_value(&self, value: &HeaderValue, headers: &HeaderMap) -> Result<(), ApiError> {
         let token = value
             .to_str()
             .ok()

@@ -140,22 +140,32 @@ impl LogBuffer {
     /// Adds one whole line written at `at_us` (microseconds since the epoch) to this thread's
     /// buffer, or drops and counts it when that buffer is full.
     pub fn write_line_at(&self, at_us: u64, line: &[u8]) {
+        self.write_with(at_us, line.len(), |out| out.extend_from_slice(line));
+    }
+
+    /// Adds the line `fill` appends (at most `max_len` bytes: more is cut) to this thread's
+    /// buffer, stamped `at_us`: formatted in place, without a copy. Dropped and counted when
+    /// the buffer has no room for `max_len` bytes.
+    pub fn write_with(&self, at_us: u64, max_len: usize, fill: impl FnOnce(&mut Vec<u8>)) {
         let mut shard = self.shards[shard_of_this_thread()]
             .0
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         // `capacity` counts the lines' bytes, not their headers.
-        if shard.bytes.len() - HEADER * shard.lines + line.len() > self.capacity {
+        if shard.bytes.len() - HEADER * shard.lines + max_len > self.capacity {
             drop(shard);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        shard.bytes.extend_from_slice(&at_us.to_le_bytes());
-        shard
-            .bytes
-            .extend_from_slice(&(line.len() as u32).to_le_bytes());
-        shard.bytes.extend_from_slice(line);
-        shard.lines += 1;
+        let Shard { bytes, lines } = &mut *shard;
+        let start = bytes.len();
+        bytes.extend_from_slice(&at_us.to_le_bytes());
+        bytes.extend_from_slice(&[0; 4]);
+        fill(bytes);
+        bytes.truncate(start + HEADER + max_len);
+        let len = (bytes.len() - start - HEADER) as u32;
+        bytes[start + 8..start + HEADER].copy_from_slice(&len.to_le_bytes());
+        *lines += 1;
         drop(shard);
         if !self.pending.load(Ordering::Relaxed) && !self.pending.swap(true, Ordering::AcqRel) {
             // The first line since the last flush: wake the flusher (once per flush).
@@ -232,11 +242,16 @@ impl LogBuffer {
 /// The lines of `buffers` (each in write order) into `out`, the earliest first; a buffer's own
 /// order is kept whatever its times say.
 fn merge(buffers: &[Vec<u8>], out: &mut Vec<u8>) {
-    let mut at = [0usize; SHARDS];
-    loop {
+    // Usually one or two threads wrote since the last flush: only their buffers are compared.
+    let mut active: Vec<(usize, &[u8])> = buffers
+        .iter()
+        .filter(|b| !b.is_empty())
+        .map(|b| (0, b.as_slice()))
+        .collect();
+    while !active.is_empty() {
         let mut earliest: Option<(u64, usize)> = None;
-        for (i, b) in buffers.iter().enumerate() {
-            if let Some((t, _)) = record(b, at[i]) {
+        for (i, (at, b)) in active.iter().enumerate() {
+            if let Some((t, _)) = record(b, *at) {
                 // Strictly earlier: a tie keeps the first buffer's line first.
                 if earliest.map_or(true, |(e, _)| e > t) {
                     earliest = Some((t, i));
@@ -244,9 +259,18 @@ fn merge(buffers: &[Vec<u8>], out: &mut Vec<u8>) {
             }
         }
         let Some((_, i)) = earliest else { return };
-        let (_, line) = record(&buffers[i], at[i]).unwrap_or_default();
-        out.extend_from_slice(line);
-        at[i] += HEADER + line.len();
+        let (at, b) = &mut active[i];
+        let next = match record(b, *at) {
+            Some((_, line)) => {
+                out.extend_from_slice(line);
+                *at + HEADER + line.len()
+            }
+            None => b.len(),
+        };
+        *at = next;
+        if *at >= b.len() {
+            active.remove(i); // (in order: ties go to the first buffer)
+        }
     }
 }
 

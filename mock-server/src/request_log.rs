@@ -2,9 +2,9 @@
 //!
 //! The line is on by default (people watch it), so it must cost next to nothing. When the binary
 //! writes plain text to a file or a pipe it hands its [`LogBuffer`] to [`write_directly_to`], and
-//! [`write`] then formats the line into a per-thread buffer and copies it into that buffer: no
-//! `tracing` dispatch, no `core::fmt`, no allocation (bench/callgrind.sh measured ~2,900 instructions a
-//! line through `tracing-subscriber`, see docs/performance.md). The text is the one
+//! [`write`] then formats the line in place, in the writing thread's part of that buffer: no
+//! `tracing` dispatch, no `core::fmt`, no allocation, no copy (bench/callgrind.sh measured ~2,900
+//! instructions a line through `tracing-subscriber`, see docs/performance.md). The text is the one
 //! `tracing-subscriber`'s default format writes for the same event (timestamp with microseconds,
 //! level, target, message, fields), so a reader or a log collector sees no difference; the
 //! `RUST_LOG` filter still decides whether the line is written ([`enabled`], asked of the filter
@@ -51,25 +51,38 @@ pub fn enabled() -> bool {
     }
 }
 
-/// Writes the line of one answered request (the caller has asked [`enabled`]).
-pub fn write(method: &str, path: &str, status: u16, latency_us: u64) {
+/// When a request started: the time its line's latency is counted from.
+///
+/// The wall clock, the one the line's timestamp is read from at the end: a line then costs two
+/// clock reads, not three (a monotonic start and end for the latency, plus the wall clock for the
+/// timestamp; docs/performance.md). A step of the system clock during a request (rare: NTP slews
+/// rather than steps) shows in that one latency, or makes it 0.
+#[derive(Debug, Clone, Copy)]
+pub struct Started(std::time::Duration);
+
+impl Started {
+    /// Now.
+    pub fn now() -> Started {
+        Started(since_epoch())
+    }
+}
+
+/// Writes the line of one answered request that started at `started` (the caller has asked
+/// [`enabled`]).
+pub fn write(started: Started, method: &str, path: &str, status: u16) {
+    let now = since_epoch();
+    let latency_us = now.saturating_sub(started.0).as_micros() as u64;
+    let at = (now.as_secs(), now.subsec_micros());
     let Some(direct) = DIRECT.get() else {
         return write_event(method, path, status, latency_us);
     };
-    // Formatted into this thread's own line, then copied into this thread's log buffer, stamped
-    // with the time it carries (the buffers are merged by it).
-    thread_local! {
-        static LINE: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(MAX_LINE));
-    }
-    let at = now();
-    LINE.with(|line| {
-        let mut line = line.borrow_mut();
-        line.clear();
-        format_line(&mut line, at, method, path, status, latency_us);
-        direct
-            .buffer
-            .write_line_at(at.0 * 1_000_000 + u64::from(at.1), &line);
-    });
+    // Formatted in place, in this thread's log buffer, stamped with the time it carries (the
+    // buffers are merged by it).
+    direct
+        .buffer
+        .write_with(at.0 * 1_000_000 + u64::from(at.1), MAX_LINE, |out| {
+            format_line(out, at, method, path, status, latency_us)
+        });
 }
 
 /// The same line as a `tracing` event, for whatever subscriber is installed.
@@ -84,12 +97,11 @@ fn write_event(method: &str, path: &str, status: u16, latency_us: u64) {
     }
 }
 
-/// Seconds and microseconds since the epoch.
-fn now() -> (u64, u32) {
-    let now = std::time::SystemTime::now()
+/// The wall clock: time since the epoch.
+fn since_epoch() -> std::time::Duration {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    (now.as_secs(), now.subsec_micros())
+        .unwrap_or_default()
 }
 
 /// The whole line, `\n` included, for the time `at` (seconds, microseconds since the epoch).
@@ -101,20 +113,38 @@ fn format_line(
     status: u16,
     latency_us: u64,
 ) {
+    out.reserve(MAX_LINE);
     push_second(out, at.0);
-    push_digits(out, u64::from(at.1), 6);
-    out.extend_from_slice(b"Z  INFO ");
-    out.extend_from_slice(LOG_TARGET.as_bytes());
-    out.extend_from_slice(b": request method=");
+    // Microseconds: always six digits.
+    let mut micros = [b'0'; 6];
+    let mut n = at.1 % 1_000_000;
+    for d in micros.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend_from_slice(&micros);
+    out.extend_from_slice(AFTER_TIME);
     out.extend_from_slice(method.as_bytes());
     out.extend_from_slice(b" path=");
     push_path(out, path);
     out.extend_from_slice(b" status=");
-    push_number(out, u64::from(status));
+    if (100..1000).contains(&status) {
+        // Every HTTP status: three digits.
+        out.extend_from_slice(&[
+            b'0' + (status / 100) as u8,
+            b'0' + (status / 10 % 10) as u8,
+            b'0' + (status % 10) as u8,
+        ]);
+    } else {
+        push_number(out, u64::from(status));
+    }
     out.extend_from_slice(b" latency_us=");
     push_number(out, latency_us);
     out.push(b'\n');
 }
+
+/// What follows the timestamp up to the method, as one piece.
+const AFTER_TIME: &[u8] = b"Z  INFO synthflow_mock::request: request method=";
 
 /// `2026-11-25T17:53:50.`: formatted once a second per thread.
 fn push_second(out: &mut Vec<u8>, secs: u64) {
@@ -183,6 +213,14 @@ mod tests {
             got,
             "2026-11-25T17:53:50.007041Z  INFO synthflow_mock::request: request method=GET \
              path=/v2/calls/abc status=200 latency_us=141\n"
+        );
+    }
+
+    #[test]
+    fn the_fixed_text_names_the_log_target() {
+        assert_eq!(
+            AFTER_TIME,
+            format!("Z  INFO {LOG_TARGET}: request method=").as_bytes()
         );
     }
 

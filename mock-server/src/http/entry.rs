@@ -21,7 +21,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use axum::body::Body;
 use axum::response::Response;
@@ -53,10 +52,23 @@ pub fn fixture_hit(
     id: &str,
     headers: &HeaderMap,
 ) -> Option<Bytes> {
-    if method != Method::GET || !state.is_plain() || headers.contains_key(&PREFER) {
+    if method != Method::GET || !state.is_plain() {
         return None;
     }
-    state.config().auth.check(headers).ok()?;
+    // One pass over the request's few headers rather than a lookup by name for each: a
+    // `Prefer` header, or no or a doubled `Authorization`, goes to the router (which refuses or
+    // answers it in full).
+    let mut auth = None;
+    for (name, value) in headers {
+        if name == http::header::AUTHORIZATION {
+            if auth.replace(value).is_some() {
+                return None;
+            }
+        } else if name == PREFER {
+            return None;
+        }
+    }
+    state.config().auth.check_value(auth?, headers).ok()?;
     Some(state.store().get(id)?.body.clone())
 }
 
@@ -125,7 +137,7 @@ impl Entry {
         B::Error: Into<axum::BoxError>,
     {
         // Only what the log line needs, and only when it will be written.
-        let start = request_log::enabled().then(Instant::now);
+        let start = request_log::enabled().then(request_log::Started::now);
         let journal = journal_entry(&self.state, &req);
         // A request with a body (a GET may carry one) goes to the router, which leaves the
         // connection usable after it (tests/bad_input.rs).
@@ -195,7 +207,7 @@ fn journal_entry<B>(state: &AppState, req: &Request<B>) -> Option<journal::Entry
 fn record<T>(
     state: &AppState,
     journal: Option<journal::Entry>,
-    log: Option<(Instant, &str, &str)>,
+    log: Option<(request_log::Started, &str, &str)>,
     resp: &http::Response<T>,
 ) {
     if let Some(mut entry) = journal {
@@ -217,8 +229,7 @@ fn record<T>(
         state.journal().push(entry);
     }
     if let Some((start, method, path)) = log {
-        let latency_us = start.elapsed().as_micros() as u64;
-        request_log::write(method, path, resp.status().as_u16(), latency_us);
+        request_log::write(start, method, path, resp.status().as_u16());
     }
 }
 
@@ -226,7 +237,7 @@ fn record<T>(
 /// journal entry's request half (taken before the router consumes the request).
 struct Finish {
     state: AppState,
-    log: Option<(Instant, Method, Uri)>,
+    log: Option<(request_log::Started, Method, Uri)>,
     journal: Option<journal::Entry>,
 }
 
