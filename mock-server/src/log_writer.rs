@@ -218,13 +218,17 @@ impl LogBuffer {
         for (shard, taken) in self.shards.iter().zip(taken.iter_mut()) {
             taken.clear();
             let mut shard = shard.0.lock().unwrap_or_else(|e| e.into_inner());
-            std::mem::swap(&mut shard.bytes, taken);
-            shard.lines = 0;
+            if shard.lines > 0 {
+                std::mem::swap(&mut shard.bytes, taken);
+                shard.lines = 0;
+            }
         }
         merge(taken, merged);
-        // A failing output (closed stderr) cannot be reported anywhere: the lines are let go.
-        let _ = sink.write_all(merged);
-        merged.clear();
+        if !merged.is_empty() {
+            // A failing output (closed stderr) cannot be reported anywhere: the lines are let go.
+            let _ = sink.write_all(merged);
+            merged.clear();
+        }
         let dropped = self.dropped();
         if dropped > *reported {
             let _ = writeln!(
@@ -243,11 +247,16 @@ impl LogBuffer {
 /// order is kept whatever its times say.
 fn merge(buffers: &[Vec<u8>], out: &mut Vec<u8>) {
     // Usually one or two threads wrote since the last flush: only their buffers are compared.
-    let mut active: Vec<(usize, &[u8])> = buffers
-        .iter()
-        .filter(|b| !b.is_empty())
-        .map(|b| (0, b.as_slice()))
-        .collect();
+    let mut active: Vec<(usize, &[u8])> = Vec::with_capacity(SHARDS);
+    active.extend(
+        buffers
+            .iter()
+            .filter(|b| !b.is_empty())
+            .map(|b| (0, b.as_slice())),
+    );
+    if active.is_empty() {
+        return;
+    }
     while !active.is_empty() {
         let mut earliest: Option<(u64, usize)> = None;
         for (i, (at, b)) in active.iter().enumerate() {

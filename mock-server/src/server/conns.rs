@@ -330,6 +330,9 @@ pin_project_lite::pin_project! {
         connection: C,
         conn: Arc<Conn>,
         graceful_asked: bool,
+        // The waker last registered with `conn`: a task's waker rarely changes, and registering
+        // the same one again costs two atomic operations per poll.
+        registered: Option<std::task::Waker>,
         _open: OpenGuard,
     }
 }
@@ -340,6 +343,7 @@ impl<C> Served<C> {
             connection,
             conn,
             graceful_asked: false,
+            registered: None,
             _open: open,
         }
     }
@@ -368,9 +372,22 @@ impl<C: GracefulConnection> Future for Served<C> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut this = self.project();
-        // Registered before the flags are read, so a signal in between still wakes the task.
-        this.conn.waker.register(cx.waker());
-        let stop = this.conn.stop.load(Ordering::Acquire);
+        // The waker is registered again only when it changed or a signal came (a signal's wake
+        // takes the registered waker out): then registered before the flags are read again, so
+        // a signal in between still wakes the task. Without a signal, the waker registered last
+        // is still there for the next one.
+        let fresh = this
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()));
+        let mut stop = this.conn.stop.load(Ordering::Acquire);
+        if !fresh || stop != 0 {
+            this.conn.waker.register(cx.waker());
+            if !fresh {
+                *this.registered = Some(cx.waker().clone());
+            }
+            stop = this.conn.stop.load(Ordering::Acquire);
+        }
         if stop & CUT != 0 {
             return Poll::Ready(());
         }
