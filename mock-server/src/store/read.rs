@@ -5,8 +5,11 @@
 //! per-thread heaps a page at a time (`mprotect`; a fifth of a warm start by `perf`), and they
 //! land scattered over the heap. Here each run of files is read into shared arenas of
 //! [`ARENA_BYTES`], and every body is a [`Bytes`] slice of its arena: one allocation per ~180
-//! files, the bodies side by side in the order of their names. An arena's untouched tail is not
-//! written, so the unused end of a run's last arena costs address space, not resident memory.
+//! files, the bodies side by side in the order the folder lists them. An arena's untouched tail
+//! is not written, so the unused end of a run's last arena costs address space, not resident
+//! memory. The folder is listed on one thread while the runs listed so far are read on every core
+//! (a listing of 100,000 names takes ~0.1 s), and each file is checked right after its run is
+//! read, while its bytes are still in the cache.
 //!
 //! A file is read as of its size (`fstat`), with one `read` where `std::fs::read` makes two (it
 //! reads again to see the end of the file).
@@ -35,7 +38,7 @@ pub(super) type Files = Vec<(String, String, Bytes)>;
 pub(super) type Check<'a> = dyn Fn((String, String, Bytes)) -> Result<Fixture, BadFile> + Sync + 'a;
 
 /// The call files of a fixture folder, read and put through `check` on every core, and its error
-/// files (see [`Store::from_dir`]).
+/// files (see `Store::from_dir`).
 pub(super) fn read_dir_files(
     dir: &Path,
     check: &Check<'_>,
