@@ -29,7 +29,10 @@ fn main() {
     // `mock-server/fixtures` is a symlink to the top-level `fixtures/` (the folder users edit), so
     // the published package holds the fixtures it embeds (cargo package follows the link).
     let fixtures = manifest.join("fixtures");
-    let mut out = String::new();
+    let mut out = String::from(
+        "/// An embedded call: file name, bytes, status, end reason.\n\
+         pub type CallRow = (&'static str, &'static [u8], Option<&'static str>, Option<&'static str>);\n",
+    );
     let mut problems = Vec::new();
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
     for (name, sub) in [
@@ -44,7 +47,7 @@ fn main() {
         let row = if sub == "errors" {
             "(&str, &[u8])"
         } else {
-            "(&str, &[u8], Option<&str>, Option<&str>)"
+            "CallRow"
         };
         out.push_str(&format!("pub static {name}: &[{row}] = &[\n"));
         for file in json_files(&dir) {

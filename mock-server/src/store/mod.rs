@@ -162,17 +162,7 @@ impl Store {
         let calls = embed("calls", embedded::CALLS)
             .chain(embed("handmade/calls", embedded::HANDMADE_CALLS))
             .collect();
-        let errors = embedded::ERRORS
-            .iter()
-            .map(|(name, bytes)| {
-                (
-                    format!("embedded:errors/{name}"),
-                    name.to_string(),
-                    Bytes::from_static(bytes),
-                )
-            })
-            .collect();
-        Store::from_checked(calls, errors)
+        Store::from_checked(calls, embedded_errors())
     }
 
     /// A fixture folder: `DIR/calls/*.json` (or `DIR/*.json` when there is no `calls/`), plus
@@ -383,6 +373,20 @@ fn bad(source: &str, v: Violation) -> BadFile {
         path: source.to_owned(),
         problems: vec![v],
     }
+}
+
+/// The embedded error bodies, as (source, file name, bytes).
+fn embedded_errors() -> Vec<(String, String, Bytes)> {
+    embedded::ERRORS
+        .iter()
+        .map(|(name, bytes)| {
+            (
+                format!("embedded:errors/{name}"),
+                name.to_string(),
+                Bytes::from_static(bytes),
+            )
+        })
+        .collect()
 }
 
 /// A call body decoded with the typed model, for its id, status and end reason.

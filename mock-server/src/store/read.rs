@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
-use super::{embedded, BadFile, Fixture, StoreError};
+use super::{embedded_errors, BadFile, Fixture, StoreError};
 
 /// Bytes per arena: ~180 fixtures of 1.4 kB; above malloc's threshold, so each is its own mapping
 /// and its unused tail is never touched.
@@ -57,16 +57,7 @@ pub(super) fn read_dir_files(
         return Err(StoreError::Empty(calls_dir.display().to_string()));
     }
     let errors_dir = dir.join("errors");
-    let mut errors: Vec<(String, String, Bytes)> = embedded::ERRORS
-        .iter()
-        .map(|(name, bytes)| {
-            (
-                format!("embedded:errors/{name}"),
-                name.to_string(),
-                Bytes::from_static(bytes),
-            )
-        })
-        .collect();
+    let mut errors = embedded_errors();
     if errors_dir.is_dir() {
         for own in read_json_files(&errors_dir, &|file: (String, String, Bytes)| file)? {
             errors.retain(|e| e.1 != own.1);
