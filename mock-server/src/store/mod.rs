@@ -11,8 +11,9 @@
 //! /v2/calls` publishing a made call) clones it, changes the clone and swaps it in whole
 //! ([`crate::AppState`]), so readers never see half a change. So that a clone and a change stay
 //! cheap while a lookup stays one probe, a store is the set as loaded (a plain hash set keyed by
-//! id behind an `Arc`, shared by every clone: `loaded.rs`) plus what changed since, in persistent maps (`imbl`: the calls
-//! added or replaced, the loaded ids removed, and the sorted ids; a change copies O(log n) nodes).
+//! id behind an `Arc`, shared by every clone: `loaded.rs`) plus what changed since, in persistent
+//! maps (`imbl`: the calls added or replaced, the loaded ids removed, and the sorted ids; a change
+//! copies O(log n) nodes).
 //! A lookup asks the change maps only when they hold something. A single persistent map for the
 //! whole set (tried) made a random-id lookup among 100,000 calls several dependent cache misses
 //! deep (`bench/scale.sh`: 71% of the one-id throughput, against 88% with a plain map); with
@@ -142,13 +143,7 @@ impl Store {
     pub fn embedded() -> Result<Store, StoreError> {
         // Checked by build.rs with the same contract checks, which also read the status and end
         // reason listings show: no JSON is decoded here.
-        type Row = (
-            &'static str,
-            &'static [u8],
-            Option<&'static str>,
-            Option<&'static str>,
-        );
-        let embed = |dir: &'static str, rows: &'static [Row]| {
+        let embed = |dir: &'static str, rows: &'static [embedded::CallRow]| {
             rows.iter().map(move |(name, bytes, status, end)| {
                 Ok(Fixture {
                     id: name.strip_suffix(".json").unwrap_or(name).to_owned(),
