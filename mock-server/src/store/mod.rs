@@ -225,7 +225,7 @@ impl Store {
         if !self.removed.is_empty() && self.removed.contains(id) {
             return None;
         }
-        self.base.get(id).map(|f| &f.0)
+        self.base.get(id).map(|f| &f.fixture)
     }
 
     /// Every call id, sorted (a copy: O(calls); [`Store::id_set`] lends them without copying).
