@@ -133,27 +133,26 @@ impl AuthPolicy {
     /// [`AuthPolicy::check`] of a request's one `Authorization` value (the caller has made sure
     /// there is exactly one); `headers` are read only for a token bound to a region.
     pub fn check_value(&self, value: &HeaderValue, headers: &HeaderMap) -> Result<(), ApiError> {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(bearer_token)
-            .ok_or(ApiError::MissingAuth)?;
+        let token = bearer_token(value.as_bytes()).ok_or(ApiError::MissingAuth)?;
         match self {
             AuthPolicy::AnyBearer => Ok(()),
-            AuthPolicy::Tokens(allowed) => match allowed.get(token) {
-                None => Err(ApiError::InvalidToken),
-                Some(None) => Ok(()),
-                Some(Some(region)) => {
-                    let host = headers
-                        .get(http::header::HOST)
-                        .and_then(|h| h.to_str().ok())
-                        .and_then(Region::of_host);
-                    match host {
-                        Some(h) if h != *region => Err(ApiError::InvalidToken),
-                        _ => Ok(()),
+            // ASCII (`bearer_token` let nothing else through): `from_utf8` cannot fail.
+            AuthPolicy::Tokens(allowed) => {
+                match std::str::from_utf8(token).ok().and_then(|t| allowed.get(t)) {
+                    None => Err(ApiError::InvalidToken),
+                    Some(None) => Ok(()),
+                    Some(Some(region)) => {
+                        let host = headers
+                            .get(http::header::HOST)
+                            .and_then(|h| h.to_str().ok())
+                            .and_then(Region::of_host);
+                        match host {
+                            Some(h) if h != *region => Err(ApiError::InvalidToken),
+                            _ => Ok(()),
+                        }
                     }
                 }
-            },
+            }
         }
     }
 }
@@ -183,10 +182,10 @@ impl AdminToken {
         let (Some(value), None) = (values.next(), values.next()) else {
             return false;
         };
-        let Some(token) = value.to_str().ok().and_then(bearer_token) else {
+        let Some(token) = bearer_token(value.as_bytes()) else {
             return false;
         };
-        subtle::ConstantTimeEq::ct_eq(&digest(token.as_bytes())[..], &self.0[..]).into()
+        subtle::ConstantTimeEq::ct_eq(&digest(token)[..], &self.0[..]).into()
     }
 }
 
@@ -196,12 +195,27 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 }
 
 /// The token of `Bearer <token>` (scheme case-insensitive, RFC 7235), if non-empty.
-fn bearer_token(value: &str) -> Option<&str> {
-    // ASCII only (`HeaderValue::to_str` let nothing else through), byte by byte: this runs on
-    // every request, and `str::trim` and a `char` pattern cost three times as much.
+fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    // The common form first, in one pass: `Bearer ` and a token of visible ASCII without spaces
+    // (what the general path below makes of it too). This runs on every request: the general
+    // path, after `HeaderValue::to_str`'s own pass, cost ~240 instructions of a request's ~12,200
+    // (bench/callgrind.sh), this one ~60.
+    if let Some(token) = value.strip_prefix(b"Bearer ") {
+        if !token.is_empty() && token.iter().all(u8::is_ascii_graphic) {
+            return Some(token);
+        }
+    }
+    // Visible ASCII or tab only, as `HeaderValue::to_str` requires; then the scheme in any case,
+    // spaces around the token ignored.
+    if !value
+        .iter()
+        .all(|&b| (b' '..=b'~').contains(&b) || b == b'\t')
+    {
+        return None;
+    }
     let value = value.trim_ascii();
-    let space = value.bytes().position(|b| b == b' ')?;
-    if !value[..space].eq_ignore_ascii_case("bearer") {
+    let space = value.iter().position(|&b| b == b' ')?;
+    if !value[..space].eq_ignore_ascii_case(b"bearer") {
         return None;
     }
     let token = value[space + 1..].trim_ascii();
@@ -243,6 +257,46 @@ mod tests {
                 ),
                 "{h:?}"
             );
+        }
+    }
+
+    /// The one-pass form of `Bearer <token>` and the general parse (after `HeaderValue::to_str`,
+    /// as it was written first) find the same token in every value, the odd ones included.
+    #[test]
+    fn the_quick_form_and_the_general_parse_find_the_same_token() {
+        fn general(value: &[u8]) -> Option<Vec<u8>> {
+            let value = HeaderValue::from_bytes(value).ok()?;
+            let value = value.to_str().ok()?.trim_ascii();
+            let space = value.find(' ')?;
+            if !value[..space].eq_ignore_ascii_case("bearer") {
+                return None;
+            }
+            let token = value[space + 1..].trim_ascii();
+            (!token.is_empty()).then(|| token.as_bytes().to_vec())
+        }
+        let values: [&[u8]; 18] = [
+            b"Bearer abc",
+            b"bearer abc",
+            b"BEARER abc",
+            b"Bearer  abc",
+            b"Bearer abc ",
+            b"  Bearer abc",
+            b"Bearer a b",
+            b"Bearer \tabc",
+            b"Bearer ab\tc",
+            b"Bearer",
+            b"Bearer ",
+            b"Bearer   ",
+            b"Basic abc",
+            b"Bearer\tabc",
+            b"Bearer \xffabc",
+            b"Bearer ab\x80",
+            b"Bearer ab\x7f",
+            b"Bearer x",
+        ];
+        for v in values {
+            let found = bearer_token(v).map(<[u8]>::to_vec);
+            assert_eq!(found, general(v), "{:?}", String::from_utf8_lossy(v));
         }
     }
 

@@ -69,30 +69,7 @@ pub fn fixture_hit(
         }
     }
     state.config().auth.check_value(auth?, headers).ok()?;
-    let body = state.store().get(id)?.body.clone();
-    warm(&body);
-    Some(body)
-}
-
-/// Asks the CPU to bring `body`'s bytes into its cache now. The kernel copies them into the socket
-/// at the write, after the head is formatted; by then a body read from cold memory (a call drawn
-/// at random from 100,000) is in the cache, and its misses overlapped each other and the work in
-/// between. A hint only: it reads nothing, changes nothing, and on other CPUs does nothing.
-#[inline]
-fn warm(body: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
-    for line in body.chunks(64) {
-        // SAFETY: a prefetch never faults and has no effect but on the cache; the address is
-        // inside a live slice anyway.
-        #[allow(unused_unsafe)]
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                line.as_ptr().cast(),
-            );
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = body;
+    Some(state.store().get(id)?.body.clone())
 }
 
 /// The id of a `/v2/calls/{id}` path as sent, when it needs no decoding; `None` otherwise (the
