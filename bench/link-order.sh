@@ -46,10 +46,11 @@ curl -sS -o /dev/null "$base/v2/calls/$id"
 kill -TERM "$PID"
 wait "$PID" || true
 PID=
-# The functions that ran (`fn=` lines; `cfn=` are callees, which appear as `fn=` too), in the
-# order callgrind first met them, without the binary's imports from libc.
+# The functions that ran (`fn=` lines; `cfn=` are callees, which appear as `fn=` too), Rust
+# symbols only, sorted (the order within the group hardly matters; sorted, the list's diff shows
+# what changed and nothing else).
 awk -F= '/^fn=/ { name = $2; sub(/^\([0-9]+\) /, "", name); sub(/\047[0-9]+$/, "", name); if (!(name in seen)) { seen[name] = 1; print name } }' "$WORK/cg.out" \
-    | grep -E '^_(ZN|R)' >"$OUT.tmp" || true
+    | grep -E '^_(ZN|R)' | LC_ALL=C sort >"$OUT.tmp" || true
 n=$(wc -l <"$OUT.tmp")
 [[ $n -gt 100 ]] || { echo "link-order.sh: only $n functions found; not replacing $OUT" >&2; exit 1; }
 mv "$OUT.tmp" "$OUT"
