@@ -181,10 +181,10 @@ mod tests {
             assert_eq!(found.id(), id);
         }
         // A prefix or an extension of a kept id is another id.
-        assert!(map.get(&short[..35]).is_none());
-        assert!(map.get(format!("{exact}x").as_str()).is_none());
-        assert!(map.get(&long[..INLINE_ID]).is_none());
-        assert!(map.get(&format!("{short}0")[..]).is_none());
+        assert!(!map.contains(&short[..35]));
+        assert!(!map.contains(format!("{exact}x").as_str()));
+        assert!(!map.contains(&long[..INLINE_ID]));
+        assert!(!map.contains(&format!("{short}0")[..]));
     }
 
     #[test]
