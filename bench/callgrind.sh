@@ -13,6 +13,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${BIN:-$ROOT/target/release/synthflow-mock}
 N=${N:-1000}
+source "$ROOT/bench/lib.sh"
 ID=${ID:-3e0d8a52-c716-4f9b-8a24-6b5e13f7c9d0}
 command -v valgrind >/dev/null || { apt-get install -y -qq valgrind >/dev/null; }
 if [[ -n "${CEILING:-}" ]]; then
@@ -37,12 +38,8 @@ count() { # $1 = number of requests -> total instructions of the whole process
     local n=$1 out="$WORK/cg.$1"
     (launch_under_valgrind "$out" "${@:2}") > "$WORK/stdout.$n" 2> "$WORK/stderr.$n" &
     local pid=$!
-    local port=
-    for _ in $(seq 1 300); do
-        port=$(sed -n 's#.*http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$WORK/stdout.$n")
-        [[ -n "$port" ]] && break
-        sleep 0.1
-    done
+    local port
+    port=$(wait_for_port "$WORK/stdout.$n")
     [[ -n "$port" ]] || { echo "mock did not start" >&2; cat "$WORK/stderr.$n" >&2; exit 1; }
     : > "$WORK/urls.$n"
     for _ in $(seq 1 "$n"); do

@@ -28,6 +28,18 @@ build_ceiling() {
   FIRST200_BIN="$root/target/release/first200"
 }
 
+# The port a starting mock prints on its stdout (`... http://127.0.0.1:PORT/...`), read from the
+# file $1, waiting up to $2 tenths of a second (300); prints nothing if it never came.
+wait_for_port() {
+  local file=$1 tries=${2:-300} port=
+  for _ in $(seq 1 "$tries"); do
+    port=$(sed -n 's#.*http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$file" 2>/dev/null)
+    [[ -n "$port" ]] && break
+    sleep 0.1
+  done
+  echo "$port"
+}
+
 # A port nothing listens on, from a fixed range so runs are repeatable.
 free_port() {
   local p

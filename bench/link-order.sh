@@ -7,6 +7,7 @@
 #
 #   bash bench/link-order.sh        # builds the release binary if missing; ~1 min under valgrind
 #
+# Two runs differ by a few functions of the shutdown (which tasks are still alive at SIGTERM).
 # A list that has gone stale (functions renamed or gone since) still links: the names it no longer
 # finds are skipped, and what it still names is still placed first. Run it again after changes to
 # the start or the request path; the diff of the list is the review of what changed.
@@ -14,6 +15,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${BIN:-$ROOT/target/release/synthflow-mock}
 OUT=$ROOT/mock-server/link-order.txt
+source "$ROOT/bench/lib.sh"
 command -v valgrind >/dev/null || { apt-get install -y -qq valgrind >/dev/null; }
 [[ -x "$BIN" ]] || (cd "$ROOT" && cargo build --release -q -p synthflow-mock)
 WORK=$(mktemp -d)
@@ -24,12 +26,7 @@ trap cleanup EXIT
 valgrind --tool=callgrind --demangle=no --compress-strings=no --compress-pos=no --dump-instr=no \
     --callgrind-out-file="$WORK/cg.out" "$BIN" serve --port 0 >"$WORK/stdout" 2>"$WORK/stderr" &
 PID=$!
-port=
-for _ in $(seq 1 600); do
-    port=$(sed -n 's#.*http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$WORK/stdout")
-    [[ -n "$port" ]] && break
-    sleep 0.1
-done
+port=$(wait_for_port "$WORK/stdout" 600)
 [[ -n "$port" ]] || { echo "link-order.sh: the mock did not start" >&2; cat "$WORK/stderr" >&2; exit 1; }
 base=http://127.0.0.1:$port
 auth=(-H 'Authorization: Bearer link-order')
