@@ -5,7 +5,8 @@
 # start maps the few hundred kilobytes of code it runs instead of 64 KB windows all over the 10 MB
 # `.text` (docs/performance.md, "The embedded set's resident memory").
 #
-#   bash bench/link-order.sh        # builds the release binary if missing; ~1 min under valgrind
+#   bash bench/link-order.sh          # builds the release binary if missing; seconds under valgrind
+#   bash bench/link-order.sh --check  # how many of the list's functions the release binary has
 #
 # Two runs differ by a few functions of the shutdown (which tasks are still alive at SIGTERM).
 # A list that has gone stale (functions renamed or gone since) still links: the names it no longer
@@ -16,6 +17,21 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${BIN:-$ROOT/target/release/synthflow-mock}
 OUT=$ROOT/mock-server/link-order.txt
 source "$ROOT/bench/lib.sh"
+if [[ "${1:-}" == --check ]]; then
+    [[ -x "$BIN" ]] || { echo "link-order.sh: no $BIN (cargo build --release -p synthflow-mock)" >&2; exit 1; }
+    listed=$(wc -l <"$OUT")
+    found=$(nm "$BIN" | awk '{ print $NF }' | LC_ALL=C sort -u | LC_ALL=C comm -12 - "$OUT" | wc -l)
+    echo "link-order.sh: $found of the $listed functions listed are in $BIN"
+    # Where they are: side by side when the binary was linked with the list.
+    addrs=$(nm "$BIN" | awk '$2 ~ /^[tT]$/ { print $3, $1 }' | LC_ALL=C sort -k1,1 \
+        | LC_ALL=C join -o 1.2 - "$OUT" | sort)
+    low=$(head -1 <<<"$addrs")
+    high=$(tail -1 <<<"$addrs")
+    echo "link-order.sh: they lie within $(((16#$high - 16#$low) / 1024)) kB of code"
+    # Fewer than nine in ten: the list has gone stale (or the binary was linked without it).
+    [[ $((found * 10)) -ge $((listed * 9)) ]]
+    exit
+fi
 command -v valgrind >/dev/null || { apt-get install -y -qq valgrind >/dev/null; }
 [[ -x "$BIN" ]] || (cd "$ROOT" && cargo build --release -q -p synthflow-mock)
 WORK=$(mktemp -d)
