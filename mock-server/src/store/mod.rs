@@ -474,7 +474,7 @@ mod tests {
         }
     }
 
-    /// Every way the loaded set and the changes since can meet: the store must read like one map.
+    /// The status and end reason build.rs reads into the embedded table are the typed model's.
     #[test]
     fn the_embedded_calls_list_the_status_and_end_reason_their_bodies_hold() {
         let store = Store::embedded().unwrap();
@@ -492,6 +492,7 @@ mod tests {
         assert!(store.fixtures().any(|f| f.end_call_reason.is_some()));
     }
 
+    /// Every way the loaded set and the changes since can meet: the store must read like one map.
     #[test]
     fn changes_over_the_loaded_set_read_like_one_map() {
         let mut store = Store::embedded().unwrap();
