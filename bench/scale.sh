@@ -14,7 +14,8 @@
 #      connections, every response checked to be 200.
 # Writes a markdown summary to bench/results/scale-COUNT.md (and prints it).
 #
-# Knobs: SCALE_DIR, WRK_DURATION (5s), WRK_CONNECTIONS (32), WRK_THREADS (1), SEED (1).
+# The mock runs in its default configuration (RUST_LOG unset: a log line per request, stderr to a
+# file). Knobs: SCALE_DIR, WRK_DURATION (5s), WRK_CONNECTIONS (32), WRK_THREADS (1), SEED (1).
 # All traffic is on 127.0.0.1. wrk is installed with apt-get when missing.
 set -euo pipefail
 
@@ -83,7 +84,8 @@ start_mock() { # extra flags...; appends the seconds to ready to READY
     RUN=$((RUN + 1))
     local out="$WORK/serve-$RUN.out" line=
     t0=$(now)
-    RUST_LOG=warn SYNTHFLOW_MOCK_CACHE_DIR="$CACHE" "$BIN" serve --fixtures "$WORK" --host 127.0.0.1 --port 0 "$@" >"$out" 2>"$WORK/serve.err" &
+    # As users run it: the default log (a line per request), stderr to a file.
+    SYNTHFLOW_MOCK_CACHE_DIR="$CACHE" "$BIN" serve --fixtures "$WORK" --host 127.0.0.1 --port 0 "$@" >"$out" 2>"$WORK/serve.err" &
     MOCK_PID=$!
     while :; do
         [[ -f "$out" ]] && { read -r line <"$out" || true; }
