@@ -63,10 +63,7 @@ pub fn production(entry: &Entry, req: Request<Body>) -> Reply {
         let body = if broken {
             None
         } else {
-            let body = match body {
-                http_body_util::Either::Left(full) => Body::new(full),
-                http_body_util::Either::Right(body) => body,
-            };
+            let body = body.into_axum();
             Some(to_bytes(body, usize::MAX).await.expect("in-memory body"))
         };
         Reply {

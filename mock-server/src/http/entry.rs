@@ -27,16 +27,14 @@ use axum::response::Response;
 use axum::Router;
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Uri};
-use http_body_util::{Either as BodyEither, Full};
 
+use super::MockBody;
 use crate::behaviour::faults::{self, AppliedFault};
 use crate::error::render_response;
 use crate::journal::{self, IgnoredParams, Miss};
 use crate::request_log;
 use crate::state::AppState;
-
-/// The body of every answer: a fixture's bytes as stored (no boxing), or the router's body.
-pub type MockBody = BodyEither<Full<Bytes>, Body>;
+use crate::store::Chunk;
 
 pub use crate::request_log::LOG_TARGET;
 
@@ -51,7 +49,7 @@ pub fn fixture_hit(
     method: &Method,
     id: &str,
     headers: &HeaderMap,
-) -> Option<Bytes> {
+) -> Option<Chunk> {
     if method != Method::GET || !state.is_plain() {
         return None;
     }
@@ -69,7 +67,7 @@ pub fn fixture_hit(
         }
     }
     state.config().auth.check_value(auth?, headers).ok()?;
-    Some(state.store().get(id)?.body.clone())
+    state.store().body(id)
 }
 
 /// The id of a `/v2/calls/{id}` path as sent, when it needs no decoding; `None` otherwise (the
@@ -148,7 +146,7 @@ impl Entry {
                 // The router's answer has a type and a length; the length is not inserted here:
                 // hyper writes it from the body's exact size (no header value to format, no
                 // second insert), and the in-process answer adds it (`AxumAnswer`).
-                let mut resp = Response::new(BodyEither::Left(Full::new(body)));
+                let mut resp = Response::new(MockBody::Stored(Some(body)));
                 resp.headers_mut().insert(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/json"),
@@ -286,7 +284,7 @@ impl Future for Answer {
             .expect("Answer polled after completion");
         let Ok(resp) = std::task::ready!(routed.poll(cx));
         let finish = this.finish.take().expect("Answer polled after completion");
-        Poll::Ready(Ok(finish.routed(resp).map(BodyEither::Right)))
+        Poll::Ready(Ok(finish.routed(resp).map(MockBody::Routed)))
     }
 }
 
@@ -340,18 +338,15 @@ impl Future for AxumAnswer {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let Ok(resp) = std::task::ready!(self.project().inner.poll(cx));
         let (mut parts, body) = resp.into_parts();
-        let body = match body {
-            BodyEither::Left(full) => {
-                // What hyper writes on the wire for the shortcut's answer (see `Entry::handle`).
-                if let Some(len) = http_body::Body::size_hint(&full).exact() {
-                    parts
-                        .headers
-                        .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-                }
-                Body::new(full)
+        if let MockBody::Stored(_) = &body {
+            // What hyper writes on the wire for the shortcut's answer (see `Entry::handle`).
+            if let Some(len) = http_body::Body::size_hint(&body).exact() {
+                parts
+                    .headers
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
             }
-            BodyEither::Right(body) => body,
-        };
+        }
+        let body = body.into_axum();
         Poll::Ready(Ok(Response::from_parts(parts, body)))
     }
 }

@@ -1,5 +1,6 @@
 //! The HTTP side of the mock: the one entry ([`Entry`]) and what it routes to.
 //!
+//! - `body`: the body of every answer ([`MockBody`]);
 //! - [`entry`]: every request goes through [`Entry::handle`]; it decides a plain fixture hit, or
 //!   hands the request to the router, then writes refusal bodies, journals and logs;
 //! - `routes`: the API's routes and their handlers (they `?` into [`crate::error::Refusal`]);
@@ -11,9 +12,11 @@
 pub mod admin;
 mod admin_guard;
 mod admin_webhooks;
+mod body;
 mod console;
 pub mod entry;
 mod make_call;
 mod routes;
 
-pub use entry::{fixture_hit, Answer, Entry, MockBody, LOG_TARGET};
+pub use body::MockBody;
+pub use entry::{fixture_hit, Answer, Entry, LOG_TARGET};

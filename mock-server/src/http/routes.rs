@@ -75,7 +75,7 @@ async fn get_call(
         return Err(ApiError::MalformedCallId.into());
     };
     if let Some(body) = fixture_hit(&state, req.method(), &call_id, headers) {
-        return Ok(json_body(body));
+        return Ok(json_body(body.into_bytes()));
     }
     let mut step_body = None;
     let fault = match prefer_fault(headers)? {

@@ -36,7 +36,7 @@ impl Store {
         // listed and read; a file waits for it only to be looked up.
         let record: Later<Validated> = Later::new();
         let checked = AtomicUsize::new(0);
-        let (calls, errors) = std::thread::scope(|scope| {
+        let (calls, errors, arenas) = std::thread::scope(|scope| {
             let reader = std::thread::Builder::new()
                 .name("fixture-cache".into())
                 .spawn_scoped(scope, || {
@@ -63,7 +63,7 @@ impl Store {
             })
         })?;
         let known = record.wait();
-        let store = Store::from_checked(calls, errors)?;
+        let store = Store::from_checked(calls, errors, arenas)?;
         let checked = checked.into_inner();
         if checked > 0 || store.len() != known.len() {
             // Only when the set changed: the keys are computed again rather than kept for every

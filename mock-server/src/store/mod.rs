@@ -37,6 +37,7 @@ use crate::error::{ErrorBodies, Template};
 pub mod cache;
 #[cfg(feature = "validate")]
 pub use cache::CacheFile;
+pub use loaded::Chunk;
 use loaded::{index, sort_ids, Loaded};
 use read::read_dir_files;
 mod later;
@@ -157,7 +158,7 @@ impl Store {
         let calls = embed("calls", embedded::CALLS)
             .chain(embed("handmade/calls", embedded::HANDMADE_CALLS))
             .collect();
-        Store::from_checked(calls, embedded_errors())
+        Store::from_checked(calls, embedded_errors(), Vec::new())
     }
 
     /// A fixture folder: `DIR/calls/*.json` (or `DIR/*.json` when there is no `calls/`), plus
@@ -165,10 +166,10 @@ impl Store {
     /// present, the embedded ones otherwise. Files are read and checked on every core; every bad
     /// file is reported, not only the first.
     pub fn from_dir(dir: &Path, opts: LoadOptions) -> Result<Store, StoreError> {
-        let (calls, errors) = read_dir_files(dir, &|(source, name, body)| {
+        let (calls, errors, arenas) = read_dir_files(dir, &|(source, name, body)| {
             check_fixture(&name, body, &source, opts)
         })?;
-        Store::from_checked(calls, errors)
+        Store::from_checked(calls, errors, arenas)
     }
 }
 
@@ -185,16 +186,19 @@ impl Store {
                 check_fixture(&name, body, &source, opts)
             }),
             errors,
+            Vec::new(),
         )
     }
 
     /// The store of calls already checked; every bad file is reported, in the order of their
-    /// paths.
+    /// paths. `arenas`: the buffers the calls' files were read into, if any (the bodies are
+    /// served as slices of them: `loaded.rs`).
     fn from_checked(
         calls: Vec<Result<Fixture, BadFile>>,
         errors: Vec<(String, String, Bytes)>,
+        arenas: Vec<Bytes>,
     ) -> Result<Store, StoreError> {
-        let (map, base_first, mut bad) = index(calls);
+        let (map, base_first, mut bad) = index(calls, arenas);
         let errors = load_error_bodies(&errors, &mut bad);
         bad.sort_by(|a, b| a.path.cmp(&b.path));
         match errors {
@@ -225,7 +229,21 @@ impl Store {
         if !self.removed.is_empty() && self.removed.contains(id) {
             return None;
         }
-        self.base.get(id).map(|f| &f.fixture)
+        self.base.get(id)
+    }
+
+    /// The body of a call id, to send: what [`Store::get`] finds, as stored. For a loaded call
+    /// this reads one slot of the loaded set, not the whole fixture (see [`Chunk`]).
+    pub fn body(&self, id: &str) -> Option<Chunk> {
+        if !self.added.is_empty() {
+            if let Some(f) = self.added.get(id) {
+                return Some(Chunk::from(f.body.clone()));
+            }
+        }
+        if !self.removed.is_empty() && self.removed.contains(id) {
+            return None;
+        }
+        Loaded::chunk(&self.base, id)
     }
 
     /// Every call id, sorted (a copy: O(calls); [`Store::id_set`] lends them without copying).

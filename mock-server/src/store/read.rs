@@ -37,21 +37,24 @@ pub(super) type Files = Vec<(String, String, Bytes)>;
 /// A fixture file's check: (source, file name, bytes) to the fixture, or why it is bad.
 pub(super) type Check<'a> = dyn Fn((String, String, Bytes)) -> Result<Fixture, BadFile> + Sync + 'a;
 
-/// The call files of a fixture folder, read and put through `check` on every core, and its error
-/// files (see `Store::from_dir`).
+/// The call files of a fixture folder, read and put through `check` on every core, its error
+/// files (see `Store::from_dir`), and the arenas the call files were read into.
+#[allow(clippy::type_complexity)]
 pub(super) fn read_dir_files(
     dir: &Path,
     check: &Check<'_>,
-) -> Result<(Vec<Result<Fixture, BadFile>>, Files), StoreError> {
+) -> Result<(Vec<Result<Fixture, BadFile>>, Files, Vec<Bytes>), StoreError> {
     let calls_dir = if dir.join("calls").is_dir() {
         dir.join("calls")
     } else {
         dir.to_path_buf()
     };
-    let mut calls = read_json_files(&calls_dir, check)?;
+    let (mut calls, mut arenas) = read_json_files(&calls_dir, check)?;
     let handmade = dir.join("handmade").join("calls");
     if handmade.is_dir() {
-        calls.extend(read_json_files(&handmade, check)?);
+        let (more, their_arenas) = read_json_files(&handmade, check)?;
+        calls.extend(more);
+        arenas.extend(their_arenas);
     }
     if calls.is_empty() {
         return Err(StoreError::Empty(calls_dir.display().to_string()));
@@ -59,22 +62,22 @@ pub(super) fn read_dir_files(
     let errors_dir = dir.join("errors");
     let mut errors = embedded_errors();
     if errors_dir.is_dir() {
-        for own in read_json_files(&errors_dir, &|file: (String, String, Bytes)| file)? {
+        for own in read_json_files(&errors_dir, &|file: (String, String, Bytes)| file)?.0 {
             errors.retain(|e| e.1 != own.1);
             errors.push(own);
         }
     }
-    Ok((calls, errors))
+    Ok((calls, errors, arenas))
 }
 
-/// `f` over every `*.json` file of `dir` (source, file name, bytes), in the folder's own order.
-/// The folder is listed on one thread while runs of the files listed so far are read (into
-/// shared arenas: see the module docs) and put through `f` on every core, each file right after its run
-/// is read.
+/// `f` over every `*.json` file of `dir` (source, file name, bytes), in the folder's own order,
+/// and the arenas the files were read into. The folder is listed on one thread while runs of the
+/// files listed so far are read (into shared arenas: see the module docs) and put through `f` on
+/// every core, each file right after its run is read.
 fn read_json_files<R: Send>(
     dir: &Path,
     f: &(dyn Fn((String, String, Bytes)) -> R + Sync),
-) -> Result<Vec<R>, StoreError> {
+) -> Result<(Vec<R>, Vec<Bytes>), StoreError> {
     let io = |source| StoreError::Io {
         path: dir.display().to_string(),
         source,
@@ -96,19 +99,20 @@ fn read_json_files<R: Send>(
         })
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"));
-    let run = |paths: &[PathBuf]| -> Result<Vec<R>, StoreError> {
-        let bodies = read_files(paths).map_err(|(i, source)| StoreError::Io {
+    let run = |paths: &[PathBuf]| -> Result<(Vec<R>, Vec<Bytes>), StoreError> {
+        let (bodies, arenas) = read_files(paths).map_err(|(i, source)| StoreError::Io {
             path: paths[i].display().to_string(),
             source,
         })?;
-        Ok(paths
+        let done = paths
             .iter()
             .zip(bodies)
             .map(|(p, body)| {
                 let name = p.file_name().unwrap_or_default().to_string_lossy();
                 f((p.to_string_lossy().into_owned(), name.into_owned(), body))
             })
-            .collect())
+            .collect();
+        Ok((done, arenas))
     };
     // A folder of one run is read on this thread (no thread pool for a few files).
     let mut paths = paths.peekable();
@@ -147,31 +151,40 @@ fn read_json_files<R: Send>(
     let mut runs = done.into_inner().unwrap_or_else(|e| e.into_inner());
     runs.sort_unstable_by_key(|(n, _)| *n);
     let mut files = Vec::with_capacity(runs.len() * FILES_PER_RUN);
+    let mut arenas = Vec::new();
     for (_, run) in runs {
-        files.extend(run?);
+        let (done, its_arenas) = run?;
+        files.extend(done);
+        arenas.extend(its_arenas);
     }
-    Ok(files)
+    Ok((files, arenas))
 }
 
 /// Files per run of [`read_json_files`]: enough to fill a few arenas, few enough that the other
 /// core starts soon and both get an even share.
 const FILES_PER_RUN: usize = 256;
 
-/// Reads every file of `paths`, in order, into shared arenas; `Err` carries the path that failed.
-pub fn read_files<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Bytes>, (usize, io::Error)> {
+/// Reads every file of `paths`, in order, into shared arenas: each file's bytes (a slice of an
+/// arena, or a buffer of its own), and the arenas. `Err` carries the place of the path that
+/// failed.
+#[allow(clippy::type_complexity)]
+pub fn read_files<P: AsRef<Path>>(
+    paths: &[P],
+) -> Result<(Vec<Bytes>, Vec<Bytes>), (usize, io::Error)> {
     let mut arenas = Arenas::default();
     let mut spans = Vec::with_capacity(paths.len());
     for (i, p) in paths.iter().enumerate() {
         spans.push(arenas.read(p.as_ref()).map_err(|e| (i, e))?);
     }
     let frozen = arenas.freeze();
-    Ok(spans
+    let files = spans
         .into_iter()
         .map(|span| match span {
             Span::Arena(n, range) => frozen[n].slice(range),
             Span::Own(bytes) => bytes,
         })
-        .collect())
+        .collect();
+    Ok((files, frozen))
 }
 
 /// Where a file's bytes ended up.
@@ -247,7 +260,10 @@ mod tests {
                 p
             })
             .collect();
-        let got = read_files(&paths).unwrap();
+        let (got, arenas) = read_files(&paths).unwrap();
+        // ~600 small files of up to 3 kB fill several arenas; the large file is not in one.
+        assert!(arenas.len() > 2, "{} arenas", arenas.len());
+        assert!(arenas.iter().all(|a| a.len() <= ARENA_BYTES));
         assert_eq!(got.len(), expected.len());
         for (i, (got, want)) in got.iter().zip(&expected).enumerate() {
             assert_eq!(got.as_ref(), want.as_slice(), "file {i}");
