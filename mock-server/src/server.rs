@@ -132,8 +132,16 @@ where
     let conns = Conns::default();
     // Zero turns the idle timeout off: a client that connects and sends nothing is then held
     // until it closes.
-    let watcher = (!options.header_read_timeout.is_zero())
-        .then(|| tokio::spawn(conns.clone().watch_idle(options.header_read_timeout)));
+    // Stopped when dropped: at the end, or when this future is dropped.
+    let _watcher = match options.header_read_timeout {
+        t if t.is_zero() => None,
+        t => conns
+            .watch_idle(t)
+            .inspect_err(|e| {
+                tracing::warn!("no thread to watch idle connections ({e}): they are not closed")
+            })
+            .ok(),
+    };
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -185,9 +193,6 @@ where
                 tracing::info!(connections = busy, "shutdown: every request finished");
             }
         }
-    }
-    if let Some(watcher) = watcher {
-        watcher.abort();
     }
     Ok(())
 }

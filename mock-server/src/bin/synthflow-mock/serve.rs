@@ -386,9 +386,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         };
 
         if args.memory_trim_secs > 0 {
-            tokio::spawn(trim_memory_every(std::time::Duration::from_secs(
-                args.memory_trim_secs,
-            )));
+            trim_memory_every(std::time::Duration::from_secs(args.memory_trim_secs));
         }
         let shutdown = shutdown_signal();
         println!("synthflow-mock: serving {n} calls on http://{local}/v2/calls/{{call_id}} (e.g. {first})");
@@ -460,23 +458,33 @@ fn bracket(host: &str) -> String {
     }
 }
 
-/// Gives freed heap memory back to the system every `period`. glibc keeps what a burst freed
-/// (5,000 connections' buffers, a cleared journal) in its arenas for ever otherwise; a trim of an
-/// idle heap costs well under a millisecond (bench/flood.sh, docs/hardening.md).
-async fn trim_memory_every(period: std::time::Duration) {
-    // The first tick is at once: it gives back what loading a large set freed (100k fixtures:
-    // 1.48x the bodies' bytes when ready, 1.58x with the first trim a period later).
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: malloc_trim only returns free pages to the system; it is thread-safe (it takes
-        // each arena's lock) and has no precondition.
-        unsafe {
-            libc::malloc_trim(0);
+/// Gives freed heap memory back to the system every `period`, on a thread of its own. glibc
+/// keeps what a burst freed (5,000 connections' buffers, a cleared journal) in its arenas for ever
+/// otherwise; a trim of an idle heap costs well under a millisecond (bench/flood.sh,
+/// docs/hardening.md). A thread rather than a tokio interval: a pending tokio timer costs every
+/// request a clock read (see `server::conns::Conns::watch_idle`).
+fn trim_memory_every(period: std::time::Duration) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let spawned = std::thread::Builder::new()
+            .name("memory-trim".into())
+            .spawn(move || loop {
+                // The first trim is at once: it gives back what loading a large set freed (100k
+                // fixtures: 1.48x the bodies' bytes when ready, 1.58x with the first trim a
+                // period later).
+                // SAFETY: malloc_trim only returns free pages to the system; it is thread-safe
+                // (it takes each arena's lock) and has no precondition.
+                unsafe {
+                    libc::malloc_trim(0);
+                }
+                std::thread::sleep(period);
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("no thread to give freed memory back ({e}): it is kept");
         }
     }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = period;
 }
 
 /// The signals that stop the server: SIGTERM and SIGINT (Ctrl-C), registered when this is made.
