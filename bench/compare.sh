@@ -7,7 +7,8 @@
 # with wrk (keep-alive, CONNECTIONS connections), peak RSS (VmHWM, with children), then stop.
 # ROUNDS rounds, the servers in a rotated order each round (a shared machine's speed drifts by
 # 10-20% within minutes: one run per server would compare moments, not servers); the table gives
-# each figure's median over the rounds, and the req/s of every round below it.
+# each figure's median over the rounds, and the req/s of every round below it, and each server's
+# req/s over the ceiling's in the same round (their median: the figure issue 14 asks for).
 # Prints a table with ratios to synthflow-mock and writes it as markdown to bench/results/latest.md.
 #
 # Env: ROUNDS (3), DURATION (counted seconds, 10), WARMUP (seconds, 3), CONNECTIONS (32), THREADS (2),
@@ -204,6 +205,20 @@ awk -v dur="$DURATION" -v warm="$WARMUP" -v conn="$CONNECTIONS" -v thr="$THREADS
     printf "\nreq/s of each round:"
     for (i = 1; i <= count; i++) if (state[i] == "ok") printf " %s:%s;", name[i], rps[i]
     printf "\n"
+    # Against the ceiling round by round: the servers of a round ran within a minute of each
+    # other, so a drift of the machine between rounds cancels out of the ratio of each round.
+    for (i = 1; i <= count; i++) if (name[i] == "ceiling" && state[i] == "ok") c = i
+    if (c) {
+      n_c = split(rps[c], rc, " ")
+      printf "\nreq/s ÷ the ceiling'"'"'s in the same round (median of the rounds):"
+      for (i = 1; i <= count; i++) if (state[i] == "ok" && i != c) {
+        n_i = split(rps[i], ri, " "); list = ""
+        if (n_i != n_c) continue
+        for (k = 1; k <= n_i; k++) list = list " " sprintf("%.3f", ri[k] / rc[k])
+        printf " %s:%s (median %.3f);", name[i], list, median(list)
+      }
+      printf "\n"
+    }
   }' "$results" | tr '_' ' ' >"$out.tmp"
 mv "$out.tmp" "$out"
 echo
