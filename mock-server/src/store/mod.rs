@@ -10,10 +10,10 @@
 //! The fixture set is never changed in place: a writer (the admin API, hot reload, `POST
 //! /v2/calls` publishing a made call) clones it, changes the clone and swaps it in whole
 //! ([`crate::AppState`]), so readers never see half a change. So that a clone and a change stay
-//! cheap while a lookup stays one probe, a store is the set as loaded (a plain hash set keyed by
-//! id behind an `Arc`, shared by every clone: `loaded.rs`) plus what changed since, in persistent
-//! maps (`imbl`: the calls added or replaced, the loaded ids removed, and the sorted ids; a change
-//! copies O(log n) nodes).
+//! cheap while a lookup stays one probe, a store is the set as loaded (a plain hash table of one
+//! cache line per id behind an `Arc`, shared by every clone: `loaded.rs`) plus what changed since,
+//! in persistent maps (`imbl`: the calls added or replaced, the loaded ids removed, and the sorted
+//! ids; a change copies O(log n) nodes).
 //! A lookup asks the change maps only when they hold something. A single persistent map for the
 //! whole set (tried) made a random-id lookup among 100,000 calls several dependent cache misses
 //! deep (`bench/scale.sh`: 71% of the one-id throughput, against 88% with a plain map); with
