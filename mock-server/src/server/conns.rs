@@ -483,6 +483,32 @@ mod tests {
     }
 
     #[test]
+    fn the_idle_watcher_closes_an_idle_connection_and_stops_when_its_watch_is_dropped() {
+        let conns = Conns::default();
+        let (conn, _open) = conns.open();
+        let holders = Arc::strong_count(&conns.inner);
+        let watch = conns.watch_idle(Duration::from_millis(20)).unwrap();
+        // Its thread holds the registry; it cuts the idle connection within a few looks.
+        assert_eq!(Arc::strong_count(&conns.inner), holders + 1);
+        let give_up = Instant::now() + Duration::from_secs(10);
+        while conn.stop.load(Ordering::Relaxed) & CUT == 0 {
+            assert!(
+                Instant::now() < give_up,
+                "the idle connection was never cut"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(watch);
+        while Arc::strong_count(&conns.inner) > holders {
+            assert!(
+                Instant::now() < give_up,
+                "the watcher's thread did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
     fn a_closed_task_leaves_the_registry_and_drained_returns() {
         let conns = Conns::default();
         let (_conn, open) = conns.open();

@@ -5,7 +5,7 @@
 //! cost is its cache misses. A slot holding the whole fixture (136 bytes) spread one lookup over
 //! two or three lines of a 17 MB table, and cloning the body's `Bytes` touched its arena's count
 //! on another. Here a slot is 64 bytes, aligned to a line: the id (when it fits: a UUID is 36
-//! bytes) and where the body lies, as (arena, start, length). The body is served as a slice of
+//! bytes) and where the body lies, as (arena, start, end). The body is served as a slice of
 //! the arena, found in a short list every lookup shares; the rest of the fixture (its source,
 //! status, end reason) is read only by the paths that need it.
 
@@ -42,8 +42,8 @@ struct Slot {
     id_len: u8,
     /// The fixture's place in [`Loaded::fixtures`].
     fixture: u32,
-    /// The body's buffer in [`Loaded::owners`]; [`LONG`] (as `u32`) when the body is the
-    /// fixture's own (a body of 4 GiB or more).
+    /// The body's buffer in [`Loaded::owners`]; `u32::MAX` (none) when the body is served from
+    /// the fixture itself (a place past 4 GiB, which 32 bits cannot say).
     owner: u32,
     /// Where the body starts in its buffer.
     start: u32,
