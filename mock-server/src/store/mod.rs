@@ -222,29 +222,34 @@ impl Store {
 
     /// The fixture of a call id.
     pub fn get(&self, id: &str) -> Option<&Fixture> {
-        if !self.added.is_empty() {
-            if let Some(f) = self.added.get(id) {
-                return Some(f);
-            }
+        match self.changed(id) {
+            Some(changed) => changed,
+            None => self.base.get(id),
         }
-        if !self.removed.is_empty() && self.removed.contains(id) {
-            return None;
-        }
-        self.base.get(id)
     }
 
     /// The body of a call id, to send: what [`Store::get`] finds, as stored. For a loaded call
     /// this reads one slot of the loaded set, not the whole fixture (see [`Chunk`]).
     pub fn body(&self, id: &str) -> Option<Chunk> {
+        match self.changed(id) {
+            Some(changed) => changed.map(|f| Chunk::from(f.body.clone())),
+            None => Loaded::chunk(&self.base, id),
+        }
+    }
+
+    /// What the changes since the load say of `id`: `Some(Some(_))` added or replaced,
+    /// `Some(None)` removed, `None` as loaded (the change maps are asked only when they hold
+    /// something).
+    fn changed(&self, id: &str) -> Option<Option<&Fixture>> {
         if !self.added.is_empty() {
             if let Some(f) = self.added.get(id) {
-                return Some(Chunk::from(f.body.clone()));
+                return Some(Some(f));
             }
         }
         if !self.removed.is_empty() && self.removed.contains(id) {
-            return None;
+            return Some(None);
         }
-        Loaded::chunk(&self.base, id)
+        None
     }
 
     /// Every call id, sorted (a copy: O(calls); [`Store::id_set`] lends them without copying).
