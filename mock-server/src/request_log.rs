@@ -58,31 +58,29 @@ pub fn enabled() -> bool {
 /// timestamp; docs/performance.md). A step of the system clock during a request (rare: NTP slews
 /// rather than steps) shows in that one latency, or makes it 0.
 #[derive(Debug, Clone, Copy)]
-pub struct Started(std::time::Duration);
+pub struct Started(u64);
 
 impl Started {
     /// Now.
     pub fn now() -> Started {
-        Started(since_epoch())
+        Started(micros_since_epoch())
     }
 }
 
 /// Writes the line of one answered request that started at `started` (the caller has asked
 /// [`enabled`]).
 pub fn write(started: Started, method: &str, path: &str, status: u16) {
-    let now = since_epoch();
-    let latency_us = now.saturating_sub(started.0).as_micros() as u64;
-    let at = (now.as_secs(), now.subsec_micros());
+    let now = micros_since_epoch();
+    let latency_us = now.saturating_sub(started.0);
+    let at = (now / 1_000_000, (now % 1_000_000) as u32);
     let Some(direct) = DIRECT.get() else {
         return write_event(method, path, status, latency_us);
     };
     // Formatted in place, in this thread's log buffer, stamped with the time it carries (the
     // buffers are merged by it).
-    direct
-        .buffer
-        .write_with(at.0 * 1_000_000 + u64::from(at.1), MAX_LINE, |out| {
-            format_line(out, at, method, path, status, latency_us)
-        });
+    direct.buffer.write_with(now, MAX_LINE, |out| {
+        format_line(out, at, method, path, status, latency_us)
+    });
 }
 
 /// The same line as a `tracing` event, for whatever subscriber is installed.
@@ -95,6 +93,13 @@ fn write_event(method: &str, path: &str, status: u16, latency_us: u64) {
         let path = String::from_utf8_lossy(&cut);
         tracing::info!(target: LOG_TARGET, method, path = &*path, status, latency_us, "request");
     }
+}
+
+/// The wall clock: microseconds since the epoch (what the line's time, its latency and the log
+/// buffer's merge all count in: no `Duration` arithmetic on the way).
+fn micros_since_epoch() -> u64 {
+    let now = since_epoch();
+    now.as_secs() * 1_000_000 + u64::from(now.subsec_micros())
 }
 
 /// The wall clock: time since the epoch.
@@ -136,14 +141,12 @@ fn format_line(
 ) {
     out.reserve(MAX_LINE);
     push_second(out, at.0);
-    // Microseconds: always six digits.
-    let mut micros = [b'0'; 6];
-    let mut n = at.1 % 1_000_000;
-    for d in micros.iter_mut().rev() {
-        *d = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    out.extend_from_slice(&micros);
+    // Microseconds: always six digits, two at a time.
+    let n = at.1 % 1_000_000;
+    let [a, b] = two_digits(n / 10_000);
+    let [c, d] = two_digits(n / 100 % 100);
+    let [e, f] = two_digits(n % 100);
+    out.extend_from_slice(&[a, b, c, d, e, f]);
     out.extend_from_slice(AFTER_TIME);
     if method == "GET" {
         out.extend_from_slice(b"GET"); // (a constant copy: no call to `memcpy`)
@@ -155,11 +158,8 @@ fn format_line(
     out.extend_from_slice(b" status=");
     if (100..1000).contains(&status) {
         // Every HTTP status: three digits.
-        out.extend_from_slice(&[
-            b'0' + (status / 100) as u8,
-            b'0' + (status / 10 % 10) as u8,
-            b'0' + (status % 10) as u8,
-        ]);
+        let [tens, ones] = two_digits(u32::from(status % 100));
+        out.extend_from_slice(&[b'0' + (status / 100) as u8, tens, ones]);
     } else {
         push_number(out, u64::from(status));
     }
@@ -189,10 +189,17 @@ fn push_second(out: &mut Vec<u8>, secs: u64) {
 }
 
 /// The path, cut to [`LOG_PATH_MAX`] bytes on a character boundary and marked when cut.
+#[inline]
 fn push_path(out: &mut Vec<u8>, path: &str) {
     if path.len() <= LOG_PATH_MAX {
         return out.extend_from_slice(path.as_bytes());
     }
+    push_cut_path(out, path);
+}
+
+/// A path longer than [`LOG_PATH_MAX`]: cut and marked (seldom: out of line).
+#[cold]
+fn push_cut_path(out: &mut Vec<u8>, path: &str) {
     let mut end = LOG_PATH_MAX;
     while !path.is_char_boundary(end) {
         end -= 1;
@@ -203,21 +210,37 @@ fn push_path(out: &mut Vec<u8>, path: &str) {
     out.extend_from_slice(b" bytes cut]");
 }
 
+#[inline]
 fn push_number(out: &mut Vec<u8>, n: u64) {
     // Most latencies are below a millisecond: up to three digits without the loop.
     match n {
         0..=9 => out.push(b'0' + n as u8),
-        10..=99 => out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]),
-        100..=999 => out.extend_from_slice(&[
-            b'0' + (n / 100) as u8,
-            b'0' + (n / 10 % 10) as u8,
-            b'0' + (n % 10) as u8,
-        ]),
+        10..=99 => out.extend_from_slice(&two_digits(n as u32)),
+        100..=999 => {
+            let [tens, ones] = two_digits((n % 100) as u32);
+            out.extend_from_slice(&[b'0' + (n / 100) as u8, tens, ones]);
+        }
         _ => push_digits(out, n, 1),
     }
 }
 
+/// `n` (below 100) as two decimal digits, from a table: one load rather than a division and
+/// its remainder per digit (the line writes up to ten digits).
+fn two_digits(n: u32) -> [u8; 2] {
+    const TABLE: [[u8; 2]; 100] = {
+        let mut t = [[0; 2]; 100];
+        let mut i = 0;
+        while i < 100 {
+            t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+            i += 1;
+        }
+        t
+    };
+    TABLE[n as usize]
+}
+
 /// `n` in decimal, zero-padded to at least `width` digits (at most 20).
+#[cold]
 fn push_digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
     let mut digits = [b'0'; 20];
     let mut at = digits.len();
@@ -249,10 +272,16 @@ mod tests {
         };
         let before = std_now();
         let read = since_epoch();
+        let micros = micros_since_epoch();
         let after = std_now();
         assert!(
             before <= read && read <= after,
             "{before:?} {read:?} {after:?}"
+        );
+        let as_micros = |d: std::time::Duration| d.as_micros() as u64;
+        assert!(
+            as_micros(read) <= micros && micros <= as_micros(after),
+            "{read:?} {micros} {after:?}"
         );
     }
 
@@ -273,6 +302,23 @@ mod tests {
             AFTER_TIME,
             format!("Z  INFO {LOG_TARGET}: request method=").as_bytes()
         );
+    }
+
+    #[test]
+    fn every_two_digit_pair_is_its_decimal_text() {
+        for n in 0..100 {
+            assert_eq!(two_digits(n), format!("{n:02}").as_bytes(), "{n}");
+        }
+    }
+
+    #[test]
+    fn every_microsecond_value_is_written_as_six_digits() {
+        for micros in [
+            0, 7, 10, 99, 100, 4_321, 10_000, 99_999, 100_000, 123_456, 999_999,
+        ] {
+            let got = line((0, micros), "GET", "/", 200, 1);
+            assert!(got.contains(&format!(".{micros:06}Z ")), "{got}");
+        }
     }
 
     #[test]
