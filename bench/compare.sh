@@ -277,6 +277,16 @@ awk -v dur="$DURATION" -v slice="$SLICE" -v warm="$WARMUP" -v conn="$CONNECTIONS
         printf " %s:%s (median %.3f);", name[i], list, median(list)
       }
       printf "\n"
+      # Every round'"'"'s req/s added up: the mean'"'"'s ratio, which weighs each round alike.
+      printf "\nreq/s of all the rounds ÷ the ceiling'"'"'s:"
+      for (i = 1; i <= count; i++) if (state[i] == "ok" && i != c) {
+        n_i = split(rps[i], ri, " ")
+        if (n_i != n_c) continue
+        si = 0; sc = 0
+        for (k = 1; k <= n_i; k++) { si += ri[k]; sc += rc[k] }
+        printf " %s: %.3f;", name[i], si / sc
+      }
+      printf "\n"
       # The same from CPU time alone: wrk shares the two cores, so a server whose request costs
       # s (in units of wrk'"'"'s cost of one) makes (1 + s_ceiling) / (1 + s) of the ceiling'"'"'s req/s.
       printf "\nreq/s ÷ the ceiling'"'"'s as CPU per request predicts it, (1 + ceiling'"'"'s) ÷ (1 + server'"'"'s), medians of the rounds:"
