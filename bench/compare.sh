@@ -19,8 +19,11 @@
 # Prints a table with ratios to synthflow-mock and writes it as markdown to bench/results/latest.md.
 #
 # Env: ROUNDS (3), DURATION (counted seconds, 10), SLICE (seconds, 2), WARMUP (seconds, 3), CONNECTIONS (32), THREADS (2),
-#      SERVERS (space-separated subset of: mock mock-quiet mock-lean ceiling prism mockoon wiremock).
+#      SERVERS (space-separated subset of: mock mock-quiet mock-lean ceiling prism mockoon wiremock),
 #      mock-lean = RUST_LOG=warn and --header-read-timeout 0 (no slow-client defence, like the ceiling).
+#      WEBHOOKS (1 when SERVERS is not set, else 0): then bench/webhooks.sh runs after the table for
+#      the servers it knows (mock, wiremock) and its rows (POST /v2/calls, webhook deliveries, a
+#      receiver that never answers) are appended to bench/results/latest.md.
 # Tools it needs are installed into bench/.cache (npm packages) or by apt-get (wrk); a server whose
 # tool cannot be installed or started is skipped with the reason printed.
 set -euo pipefail
@@ -32,6 +35,8 @@ CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
 ROUNDS="${ROUNDS:-3}"
 SLICE="${SLICE:-2}"
+# The POST /v2/calls and webhook rows: on for the whole peers' table, off when SERVERS is chosen.
+if [ -z "${SERVERS:-}" ]; then WEBHOOKS="${WEBHOOKS:-1}"; else WEBHOOKS="${WEBHOOKS:-0}"; fi
 SERVERS="${SERVERS:-mock mock-quiet mock-lean ceiling prism mockoon wiremock}"
 ID="06e3b7f1-4a2c-4d98-b5f0-e8c1d3a9b754"
 FIXTURE="$root/fixtures/handmade/calls/$ID.json"
@@ -296,6 +301,27 @@ awk -v dur="$DURATION" -v slice="$SLICE" -v warm="$WARMUP" -v conn="$CONNECTIONS
     }
   }' "$results" | tr '_' ' ' >"$out.tmp"
 mv "$out.tmp" "$out"
+
+# The integrator loop's rows (POST /v2/calls, webhook deliveries, a silent receiver): the same
+# peers' table, measured by bench/webhooks.sh for the servers of this run that it knows.
+if [ "$WEBHOOKS" = 1 ]; then
+  hook_servers=""
+  for s in "${servers[@]}"; do
+    case $s in mock | wiremock) [[ "$skipped" == *" $s "* ]] || hook_servers+=" $s" ;; esac
+  done
+  if [ -n "$hook_servers" ]; then
+    echo "== POST /v2/calls and webhooks (bench/webhooks.sh, servers:$hook_servers)" >&2
+    if SERVERS="${hook_servers# }" DURATION="$DURATION" CONNECTIONS="$CONNECTIONS" THREADS="$THREADS" \
+        bash "$root/bench/webhooks.sh" >"$work/webhooks.out" 2>"$work/webhooks.err"; then
+      { echo; echo "### POST /v2/calls and webhooks (bench/webhooks.sh)"; echo
+        cat "$root/bench/results/webhooks.md"; } >>"$out"
+    else
+      echo "bench/webhooks.sh failed: $(tail -c 400 "$work/webhooks.err")" >&2
+      printf '\n### POST /v2/calls and webhooks\n\nbench/webhooks.sh failed (see its stderr).\n' >>"$out"
+    fi
+  fi
+fi
+
 echo
 cat "$out"
 echo
