@@ -193,7 +193,7 @@ slice_one() { # server
 
 # Ends a server's round: peak RSS, stop, one line of results.
 finish_one() { # server
-  local s=$1 peak_kb rps cpu
+  local s=$1 peak_kb rps cpu p50 p99
   peak_kb=$(rss_kb "${PIDS[$s]}" VmHWM)
   stop_pid "${PIDS[$s]}"
   if [ "$s" = mock ]; then
