@@ -137,6 +137,15 @@ results="$work/results"
 port=18080
 echo "== machine: $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//'), load avg $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
+# The median of a space-separated list, for the awk programs below (the mean of the middle two
+# when the count is even).
+AWK_MEDIAN='
+  function median(list,   v, n, i, j, t) {
+    n = split(list, v, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+    return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }'
+
 # CPU time (user + system, in clock ticks) of a process and its threads.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 TICKS=$(getconf CLK_TCK)
@@ -202,11 +211,8 @@ finish_one() { # server
   rps=$(awk -v n="${REQS[$s]}" -v t="${SECS[$s]}" 'BEGIN { printf "%.2f", (t > 0 ? n / t : 0) }')
   # The server's CPU per request over wrk's: the machine's speed moves both alike.
   cpu=$(awk -v s="${SCPU[$s]}" -v tk="$TICKS" -v c="${CCPU[$s]}" 'BEGIN { printf "%.3f", (c > 0 ? s / tk / c : 0) }')
-  read -r p50 p99 < <(echo "${P50S[$s]}" "|" "${P99S[$s]}" | awk -F'|' '
-    function med(l,  v, n, i, j, t) { n = split(l, v, " ")
-      for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-      return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
-    { print med($1), med($2) }')
+  read -r p50 p99 < <(echo "${P50S[$s]}" "|" "${P99S[$s]}" | awk -F'|' "$AWK_MEDIAN"'
+    { print median($1), median($2) }')
   echo "   $s: $rps req/s over ${SECS[$s]} s, p50 $p50 ms, p99 $p99 ms (medians of its slices), peak RSS $((peak_kb / 1024)) MB, first 200 after ${START[$s]} ms, ${ERRS[$s]} errors, CPU per request ${cpu}x wrk's, body: ${BODY[$s]}" >&2
   echo "$s ok $rps $p50 $p99 $peak_kb ${START[$s]} ${ERRS[$s]} ${BODY[$s]// /_} $cpu" >>"$results"
 }
@@ -237,12 +243,7 @@ mkdir -p "$root/bench/results"
 out="$root/bench/results/latest.md"
 awk -v dur="$DURATION" -v slice="$SLICE" -v warm="$WARMUP" -v conn="$CONNECTIONS" -v thr="$THREADS" -v rounds="$ROUNDS" \
     -v machine="$(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//'), $(uname -sr)" \
-    -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v date="$(date -u +%Y-%m-%dT%H:%MZ)" '
-  function median(list,   v, n, i, j, t) {
-    n = split(list, v, " ")
-    for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-    return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-  }
+    -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v date="$(date -u +%Y-%m-%dT%H:%MZ)" "$AWK_MEDIAN"'
   {
     if (!($1 in seen)) { seen[$1] = ++count; name[count] = $1 }
     i = seen[$1]

@@ -13,7 +13,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use crate::log_writer::LogBuffer;
+use crate::log_writer::{now_us, LogBuffer};
 
 /// The `tracing` target of the per-request line.
 pub const LOG_TARGET: &str = "synthflow_mock::request";
@@ -63,14 +63,14 @@ pub struct Started(u64);
 impl Started {
     /// Now.
     pub fn now() -> Started {
-        Started(micros_since_epoch())
+        Started(now_us())
     }
 }
 
 /// Writes the line of one answered request that started at `started` (the caller has asked
 /// [`enabled`]).
 pub fn write(started: Started, method: &str, path: &str, status: u16) {
-    let now = micros_since_epoch();
+    let now = now_us();
     let latency_us = now.saturating_sub(started.0);
     let at = (now / 1_000_000, (now % 1_000_000) as u32);
     let Some(direct) = DIRECT.get() else {
@@ -93,41 +93,6 @@ fn write_event(method: &str, path: &str, status: u16, latency_us: u64) {
         let path = String::from_utf8_lossy(&cut);
         tracing::info!(target: LOG_TARGET, method, path = &*path, status, latency_us, "request");
     }
-}
-
-/// The wall clock: microseconds since the epoch (what the line's time, its latency and the log
-/// buffer's merge all count in: no `Duration` arithmetic on the way).
-fn micros_since_epoch() -> u64 {
-    let now = since_epoch();
-    now.as_secs() * 1_000_000 + u64::from(now.subsec_micros())
-}
-
-/// The wall clock: time since the epoch.
-///
-/// On Linux read straight from `clock_gettime`, as `SystemTime::now` does, without the
-/// `duration_since` that `SystemTime` then needs (~60 instructions of each of a line's two reads,
-/// bench/callgrind.sh). A clock before the epoch reads as the epoch, as `unwrap_or_default` did.
-#[cfg(target_os = "linux")]
-fn since_epoch() -> std::time::Duration {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the timespec it is given, which lives for the call;
-    // CLOCK_REALTIME always exists (on failure `now` stays zero: the epoch).
-    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
-    match (u64::try_from(now.tv_sec), u32::try_from(now.tv_nsec)) {
-        (Ok(secs), Ok(nanos)) if nanos < 1_000_000_000 => std::time::Duration::new(secs, nanos),
-        _ => std::time::Duration::ZERO,
-    }
-}
-
-/// The wall clock: time since the epoch.
-#[cfg(not(target_os = "linux"))]
-fn since_epoch() -> std::time::Duration {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
 }
 
 /// The whole line, `\n` included, for the time `at` (seconds, microseconds since the epoch).
@@ -261,28 +226,6 @@ mod tests {
         format_line(&mut out, at, method, path, status, latency_us);
         assert!(out.len() <= MAX_LINE, "{} bytes", out.len());
         String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn the_clock_the_line_reads_is_the_system_clock() {
-        let std_now = || {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-        };
-        let before = std_now();
-        let read = since_epoch();
-        let micros = micros_since_epoch();
-        let after = std_now();
-        assert!(
-            before <= read && read <= after,
-            "{before:?} {read:?} {after:?}"
-        );
-        let as_micros = |d: std::time::Duration| d.as_micros() as u64;
-        assert!(
-            as_micros(read) <= micros && micros <= as_micros(after),
-            "{read:?} {micros} {after:?}"
-        );
     }
 
     #[test]
