@@ -4,8 +4,7 @@
 //! runs), bounded in entries and in bytes ([`DEFAULT_MAX_BYTES`]). Each entry holds the method,
 //! path, query, headers and the answer's status, with every credential redacted before it is
 //! stored: `Authorization` keeps its scheme only (`Bearer [redacted]`); `Cookie`, and every header
-//! and query parameter whose name (percent-decoded) contains one of [`SECRET_NAMES`], are replaced
-//! whole. Each stored field is cut to [`FIELD_MAX`] bytes and the headers to [`HEADERS_MAX`], marked
+//! and query parameter the one redaction table ([`crate::redact`]) names, are replaced whole. Each stored field is cut to [`FIELD_MAX`] bytes and the headers to [`HEADERS_MAX`], marked
 //! where cut, so one fat request cannot fill the journal. A request for an unknown call id carries
 //! the nearest known ids (Levenshtein), so a typo is found at once. Admin requests are not
 //! journaled.
@@ -15,8 +14,8 @@ use serde::Serialize;
 
 use crate::ring::{Ring, Weigh};
 
-/// What replaces a secret.
-pub const REDACTED: &str = "[redacted]";
+use crate::redact;
+pub use crate::redact::REDACTED;
 
 /// One request and its answer.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -146,43 +145,16 @@ impl Journal {
     }
 }
 
-/// What a name holds when it names a secret (case-insensitive, after percent-decoding): such a
-/// header or query parameter is stored as [`REDACTED`].
-pub const SECRET_NAMES: [&str; 13] = [
-    "token",
-    "key",
-    "secret",
-    "password",
-    "passwd",
-    "signature",
-    "auth",
-    "credential",
-    "session",
-    "jwt",
-    "bearer",
-    "private",
-    "cookie",
-];
-
-/// Headers with credentials redacted, each name and value cut to [`FIELD_MAX`], all of them to
-/// [`HEADERS_MAX`].
-pub fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+/// Headers with credentials redacted by the one table ([`crate::redact`]; `extra`: header names
+/// redacted whole besides it, the configured webhook signature header), each name and value cut
+/// to [`FIELD_MAX`], all of them to [`HEADERS_MAX`].
+pub fn redact_headers(headers: &HeaderMap, extra: &[http::HeaderName]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut bytes = 0;
     for (i, (name, value)) in headers.iter().enumerate() {
-        let n = name.as_str();
-        let v = match n {
-            "authorization" | "proxy-authorization" => {
-                let text = value.to_str().unwrap_or("");
-                match text.trim().split_once(' ') {
-                    Some((scheme, _)) => format!("{} {REDACTED}", field(scheme)),
-                    None => REDACTED.to_owned(),
-                }
-            }
-            _ if is_secret_name(n) => REDACTED.to_owned(),
-            _ => field(&String::from_utf8_lossy(value.as_bytes())),
-        };
-        let n = field(n);
+        let v = redact::header_value(name, value, extra)
+            .unwrap_or_else(|| field(&String::from_utf8_lossy(value.as_bytes())));
+        let n = field(name.as_str());
         if bytes + n.len() + v.len() > HEADERS_MAX {
             let cut = headers.len() - i;
             out.push(("…".to_owned(), format!("[{cut} headers cut]")));
@@ -192,65 +164,6 @@ pub fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         out.push((n, v));
     }
     out
-}
-
-/// Whether a header or query parameter name names a secret: it contains one of [`SECRET_NAMES`]
-/// once percent-decoded (repeatedly, so `%2574oken` is `token` too), case-insensitively.
-pub fn is_secret_name(name: &str) -> bool {
-    let mut n = name.to_ascii_lowercase();
-    for _ in 0..4 {
-        if SECRET_NAMES.iter().any(|s| n.contains(s)) {
-            return true;
-        }
-        match percent_decoded(&n) {
-            Some(d) => n = d.to_ascii_lowercase(),
-            None => return false,
-        }
-    }
-    false
-}
-
-/// `text` with its `%XX` escapes (and `+`) decoded, lossily; `None` when there is nothing to decode.
-fn percent_decoded(text: &str) -> Option<String> {
-    if !text.contains(['%', '+']) {
-        return None;
-    }
-    let b = text.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match b[i] {
-            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
-}
-
-/// A query string with credential-like parameters redacted (names decoded before matching).
-pub fn redact_query(query: &str) -> String {
-    query
-        .split('&')
-        .map(|pair| {
-            let name = pair.split_once('=').map_or(pair, |(k, _)| k);
-            if is_secret_name(name) {
-                format!("{name}={REDACTED}")
-            } else {
-                pair.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// Above this many known ids, only ids sharing the asked id's first [`PREFIX_LEN`] characters are
@@ -320,28 +233,14 @@ mod tests {
         h.insert("x-api-key", HeaderValue::from_static("s3cret"));
         h.insert("cookie", HeaderValue::from_static("session=s3cret"));
         h.insert("accept", HeaderValue::from_static("application/json"));
-        let r = redact_headers(&h);
+        let r = redact_headers(&h, &[]);
         assert!(!format!("{r:?}").contains("s3cret"));
         assert!(r.contains(&("authorization".into(), "Bearer [redacted]".into())));
         assert!(r.contains(&("accept".into(), "application/json".into())));
-        assert_eq!(redact_query("a=1&api_key=s3cret"), "a=1&api_key=[redacted]");
-    }
-
-    #[test]
-    fn names_are_decoded_before_matching() {
-        for name in [
-            "%74oken",
-            "%2574oken",
-            "AUTH",
-            "x%2Dauth",
-            "my+session",
-            "%4a%57%54",
-        ] {
-            assert!(is_secret_name(name), "{name}");
-        }
-        for name in ["accept", "model_id", "%zz", "%", "a%4"] {
-            assert!(!is_secret_name(name), "{name}");
-        }
+        assert_eq!(
+            redact::query("a=1&api_key=s3cret"),
+            "a=1&api_key=[redacted]"
+        );
     }
 
     #[test]
@@ -354,7 +253,7 @@ mod tests {
                 fat.clone(),
             );
         }
-        let r = redact_headers(&h);
+        let r = redact_headers(&h, &[]);
         let total: usize = r.iter().map(|(k, v)| k.len() + v.len()).sum();
         assert!(total <= HEADERS_MAX + 64, "{total}");
         assert!(r[0].1.len() < FIELD_MAX + 32 && r[0].1.ends_with("bytes cut]"));

@@ -61,6 +61,8 @@ pub mod log_writer;
 mod mock;
 #[cfg(feature = "wiremock")]
 pub mod mocks;
+pub mod outgoing;
+pub mod redact;
 #[cfg(feature = "watch")]
 pub mod reload;
 pub mod request_log;

@@ -68,6 +68,10 @@ pub async fn serve_app_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     options: ServeOptions,
 ) -> std::io::Result<()> {
+    // What the mock listens on, its outgoing requests never reach.
+    if let Ok(own) = listener.local_addr() {
+        state.webhooks().outgoing().add_own_address(own);
+    }
     let entry = Entry::new(state);
     serve_connections(listener, shutdown, options, move |peer| {
         entry.for_peer(peer)

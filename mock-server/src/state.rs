@@ -18,7 +18,7 @@ use bytes::Bytes;
 
 use crate::auth::{AdminToken, AuthPolicy};
 use crate::behaviour::faults::{Fault, GlobalFaults};
-use crate::behaviour::made_calls::{FinalCall, MadeCallConfig, MadeLog};
+use crate::behaviour::made_calls::{FinalCall, Lifecycles, MadeCallConfig, MadeLog};
 use crate::behaviour::scenario::{Active, Scenario, ScenarioError};
 use crate::journal::Journal;
 use crate::store::list::{ListIndex, ListQuery};
@@ -199,6 +199,8 @@ struct Inner {
     writer: Mutex<()>,
     /// The made calls kept, oldest first (bounded).
     made: Mutex<MadeLog>,
+    /// The lifecycle timers of made calls not final yet.
+    lifecycles: Lifecycles,
     /// What runs when a made call reaches its final state.
     final_hooks: FinalHooks,
 }
@@ -246,6 +248,7 @@ impl AppState {
                 dynamic: AtomicBool::new(false),
                 writer: Mutex::new(()),
                 made: Mutex::new(MadeLog::new(made_cap)),
+                lifecycles: Lifecycles::default(),
                 final_hooks: FinalHooks::default(),
             }),
         };
@@ -305,6 +308,8 @@ impl AppState {
     }
 
     fn swap_locked(&self, store: Store) {
+        // A made call removed (admin API, reload) loses its lifecycle timer now.
+        self.inner.lifecycles.retain(|id| store.get(id).is_some());
         {
             let previous = self.inner.snapshot.load();
             let mut sc = self
@@ -419,7 +424,17 @@ impl AppState {
             summaries,
         }));
         self.refresh_dynamic();
+        // Evicted means gone: the timer and the final body it holds go now.
+        for old in &evicted {
+            self.inner.lifecycles.cancel(old);
+        }
         Ok(evicted)
+    }
+
+    /// The lifecycle timers of made calls not final yet (cancelled on eviction, removal and
+    /// shutdown).
+    pub fn lifecycles(&self) -> &Lifecycles {
+        &self.inner.lifecycles
     }
 
     /// How many made calls are kept.

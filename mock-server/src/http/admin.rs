@@ -84,7 +84,9 @@ async fn access(State(state): State<AppState>, req: Request, next: Next) -> Resp
         AdminAccess::Any => true,
         AdminAccess::Loopback => peer(&req).is_some_and(|p| p.ip().is_loopback()),
     };
-    let refusal = if !allowed {
+    let refusal = if super::admin_guard::sent_by_the_mock(&req) {
+        Some("The admin API never acts on a request a mock sent (its webhooks and other outgoing requests carry Synthflow-Mock-Sent-By).")
+    } else if !allowed {
         Some(
             "The admin API answers loopback clients only (start with --admin any to allow others).",
         )

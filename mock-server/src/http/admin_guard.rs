@@ -75,6 +75,14 @@ pub fn host_allowed(req: &Request, configured: Option<&str>) -> bool {
     }
 }
 
+/// Whether the request was sent by a mock (this one or another): every outgoing request carries
+/// [`crate::outgoing::SENT_BY_HEADER`]. The admin API refuses those whatever `--admin` says, so a
+/// webhook URL pointed at `/__admin/reset` cannot act, even through a proxy or a name that the
+/// target rules could not see through.
+pub fn sent_by_the_mock(req: &Request) -> bool {
+    req.headers().contains_key(crate::outgoing::SENT_BY_HEADER)
+}
+
 /// See the module docs: no `Origin`, or exactly `http://<the request's Host>`.
 pub fn origin_allowed(req: &Request) -> bool {
     let mut origins = req.headers().get_all(ORIGIN).iter();

@@ -191,8 +191,11 @@ fn journal_entry<B>(state: &AppState, req: &Request<B>) -> Option<journal::Entry
             query: req
                 .uri()
                 .query()
-                .map(|q| journal::field(&journal::redact_query(q))),
-            headers: journal::redact_headers(req.headers()),
+                .map(|q| journal::field(&crate::redact::query(q))),
+            headers: journal::redact_headers(
+                req.headers(),
+                std::slice::from_ref(&state.config().webhooks.signature_header),
+            ),
             status: 0,
             fault: None,
             nearest_ids: Vec::new(),

@@ -7,7 +7,7 @@
 //! (`application/json`); the body, refused with 413 past
 //! [`MAX_BODY_BYTES`](crate::behaviour::made_calls::MAX_BODY_BYTES) without being read whole; the
 //! fields (400 naming the field). The call is then stored with its lifecycle, and its timer
-//! ([`made_calls::start_final_timer`]) runs the `on_call_final` hooks once the final body is served.
+//! (`AppState::lifecycles`) runs the `on_call_final` hooks once the final body is served.
 
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
@@ -51,6 +51,14 @@ pub(super) async fn make_call(
     check_content_type(headers)?;
     let body = read_body(req).await?;
     let order = MakeCallRequest::parse(&body).map_err(|e| ApiError::BadQuery.describe(e))?;
+    if order
+        .external_webhook_url
+        .as_deref()
+        .is_some_and(|u| !u.trim().is_empty())
+    {
+        // Told now, not only at the first delivery seconds later.
+        state.webhooks().warn_if_unsigned();
+    }
 
     let id = made_calls::new_call_id();
     let made = made_calls::make(
@@ -141,7 +149,7 @@ fn store_and_time(state: &AppState, made: Made) -> Result<(), Refusal> {
         "call made"
     );
     let (current, fire) = (state.clone(), state.clone());
-    made_calls::start_final_timer(
+    state.lifecycles().start(
         &made,
         move |c| {
             current

@@ -33,7 +33,7 @@ use crate::journal::Entry;
 use crate::server::serve_app;
 use crate::state::{AdminAccess, AppState, Config};
 use crate::store::{check_fixture, Store, StoreError};
-use crate::webhook::{Delivery, ReceiverFaults, WebhookConfig, Webhooks};
+use crate::webhook::{Delivery, FaultError, ReceiverFaults, WebhookConfig, Webhooks};
 
 mod call_builder;
 mod expect;
@@ -217,9 +217,10 @@ impl MockServer {
         self.state.webhooks().deliveries()
     }
 
-    /// Replaces the webhook receiver faults (late, twice, out of order, bad signature, bad body).
-    pub fn set_webhook_faults(&self, faults: ReceiverFaults) {
-        self.state.webhooks().set_faults(faults);
+    /// Replaces the webhook receiver faults (late, twice, out of order, bad signature, bad body);
+    /// a `delay_ms` over the attempt timeout is refused.
+    pub fn set_webhook_faults(&self, faults: ReceiverFaults) -> Result<(), FaultError> {
+        self.state.webhooks().set_faults(faults)
     }
 
     /// Empties the journal, forgets every expectation and restarts every scenario (as

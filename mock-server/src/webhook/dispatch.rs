@@ -1,20 +1,35 @@
 //! The dispatcher task: takes deliveries off the queue, applies the receiver faults, runs the
-//! attempts with their backoff and journals each one.
+//! attempts with their backoff through the outgoing door and journals each one.
+//!
+//! A late delivery (`delay_ms`) waits *before* it takes a sending slot: waiting deliveries are
+//! bounded by the queue's size (their own semaphore), and 32 of them never hold the 32 slots
+//! a delivery queued after them needs.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method};
 use synthflow::webhook::sign;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
-use super::{deliver, faults, Delivery, Job, WebhookConfig, Webhooks};
+use super::{faults, Job, WebhookConfig, Webhooks};
+use crate::outgoing::{AttemptOf, Delivery, OutRequest, Sent};
+
+/// The semaphores a delivery goes through: waiting (late deliveries), then sending.
+#[derive(Clone)]
+struct Slots {
+    waiting: Arc<Semaphore>,
+    sending: Arc<Semaphore>,
+}
 
 /// Takes deliveries off the queue; holds one for the out-of-order fault.
 pub(super) async fn dispatch(hooks: Webhooks, mut rx: mpsc::Receiver<Job>) {
-    let sender = deliver::Sender::new();
-    let slots = Arc::new(Semaphore::new(hooks.shared.config.max_in_flight));
+    let slots = Slots {
+        waiting: Arc::new(Semaphore::new(hooks.shared.config.queue)),
+        sending: Arc::new(Semaphore::new(hooks.shared.config.max_in_flight)),
+    };
     let mut held: Option<Job> = None;
     loop {
         let next = if held.is_some() {
@@ -23,7 +38,7 @@ pub(super) async fn dispatch(hooks: Webhooks, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => {
                     // No successor came to overtake it: send it alone.
                     let h = held.take().into_iter().collect();
-                    spawn_run(&hooks, &sender, &slots, h).await;
+                    spawn_run(&hooks, &slots, h).await;
                     continue;
                 }
             }
@@ -32,53 +47,68 @@ pub(super) async fn dispatch(hooks: Webhooks, mut rx: mpsc::Receiver<Job>) {
         };
         let Some(job) = next else { break };
         if let Some(h) = held.take() {
-            spawn_run(&hooks, &sender, &slots, vec![job, h]).await;
+            spawn_run(&hooks, &slots, vec![job, h]).await;
         } else if job.faults.out_of_order {
             held = Some(job);
         } else {
-            spawn_run(&hooks, &sender, &slots, vec![job]).await;
+            spawn_run(&hooks, &slots, vec![job]).await;
         }
     }
     if let Some(h) = held {
-        spawn_run(&hooks, &sender, &slots, vec![h]).await;
+        spawn_run(&hooks, &slots, vec![h]).await;
     }
 }
 
-/// Runs `jobs` one after the other in a task of their own, once a slot is free.
-async fn spawn_run(
-    hooks: &Webhooks,
-    sender: &deliver::Sender,
-    slots: &Arc<Semaphore>,
-    jobs: Vec<Job>,
-) {
-    let Ok(permit) = slots.clone().acquire_owned().await else {
-        return;
+/// Runs `jobs` one after the other in a task of their own: a late one first waits (holding a
+/// waiting permit only), then each takes a sending slot.
+async fn spawn_run(hooks: &Webhooks, slots: &Slots, jobs: Vec<Job>) {
+    let delay = jobs.first().and_then(|j| j.faults.delay_ms);
+    let waiting: Option<OwnedSemaphorePermit> = match delay {
+        Some(_) => match slots.waiting.clone().acquire_owned().await {
+            Ok(p) => Some(p),
+            Err(_) => return,
+        },
+        None => match slots.sending.clone().acquire_owned().await {
+            Ok(p) => Some(p),
+            Err(_) => return,
+        },
     };
-    let (hooks, sender) = (hooks.clone(), sender.clone());
+    let (hooks, slots) = (hooks.clone(), slots.clone());
     tokio::spawn(async move {
+        let permit = match delay {
+            Some(ms) => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                drop(waiting);
+                match slots.sending.acquire_owned().await {
+                    Ok(p) => p,
+                    Err(_) => return,
+                }
+            }
+            None => match waiting {
+                Some(p) => p,
+                None => return,
+            },
+        };
         for job in jobs {
-            run(&hooks, &sender, &job).await;
+            run(&hooks, &job).await;
             hooks.finish(job.id);
         }
         drop(permit);
     });
 }
 
-/// One delivery: late if asked, every attempt, then the duplicate if asked.
-async fn run(hooks: &Webhooks, sender: &deliver::Sender, job: &Job) {
-    if let Some(ms) = job.faults.delay_ms {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-    }
+/// One delivery: every attempt, then the duplicate if asked.
+async fn run(hooks: &Webhooks, job: &Job) {
     let body = Bytes::from(job.faults.body(&job.payload));
     let signature = signature(&hooks.shared.config, job);
-    let ok = attempts(hooks, sender, job, &body, signature.as_deref(), false).await;
+    let ok = attempts(hooks, job, &body, signature.as_deref(), false).await;
     if ok {
         hooks.shared.delivered.fetch_add(1, Ordering::Relaxed);
     } else {
         hooks.shared.failed.fetch_add(1, Ordering::Relaxed);
     }
     if job.faults.duplicate {
-        attempts(hooks, sender, job, &body, signature.as_deref(), true).await;
+        attempts(hooks, job, &body, signature.as_deref(), true).await;
     }
 }
 
@@ -99,7 +129,6 @@ fn signature(config: &WebhookConfig, job: &Job) -> Option<String> {
 /// Every attempt of one delivery, journaled; true when one got a 2xx.
 async fn attempts(
     hooks: &Webhooks,
-    sender: &deliver::Sender,
     job: &Job,
     body: &Bytes,
     signature: Option<&str>,
@@ -107,47 +136,54 @@ async fn attempts(
 ) -> bool {
     let c = &hooks.shared.config;
     let fault = job.faults.describe();
+    let mut headers = HeaderMap::new();
+    if let Some(sig) = signature.and_then(|s| HeaderValue::from_str(s).ok()) {
+        headers.insert(c.signature_header.clone(), sig);
+    }
     for attempt in 1..=c.attempts {
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let t0 = Instant::now();
-        let r = sender
-            .post(
-                &job.url,
-                &c.signature_header,
-                signature,
-                body.clone(),
-                c.timeout,
-            )
+        let sent = hooks
+            .shared
+            .outgoing
+            .send(OutRequest {
+                kind: "webhook",
+                url: &job.url,
+                method: Method::POST,
+                headers: headers.clone(),
+                body: body.clone(),
+                timeout: c.timeout,
+            })
             .await;
         let latency_ms = t0.elapsed().as_millis() as u64;
         let last = attempt == c.attempts;
-        let (result, outcome) = match &r {
-            Ok(reply) if (200..300).contains(&reply.status) => (Ok(reply.status), "delivered"),
-            Ok(reply) if !retryable(reply.status) => (Ok(reply.status), "refused"),
-            Ok(reply) => (Ok(reply.status), if last { "failed" } else { "retry" }),
-            Err(e) => (Err(e.to_string()), if last { "failed" } else { "retry" }),
+        let (result, outcome) = match &sent {
+            Sent::Answer(a) if (200..300).contains(&a.status) => (Ok(a), "delivered"),
+            Sent::Answer(a) if !retryable(a.status) => (Ok(a), "refused"),
+            Sent::Answer(a) => (Ok(a), if last { "failed" } else { "retry" }),
+            Sent::Refused(r) => (Err(format!("not sent: {r}")), "refused"),
+            Sent::Failed(r) => (Err(format!("cannot be sent: {r}")), "failed"),
+            Sent::Error(e) => (Err(e.clone()), if last { "failed" } else { "retry" }),
         };
-        let record = Delivery::new(
-            &job.call_id,
-            &job.url,
+        let of = AttemptOf {
+            kind: "webhook",
+            call_id: &job.call_id,
+            url: &job.url,
             attempt,
-            result,
-            outcome,
-            latency_ms,
-            at,
-            signature.is_some(),
-            fault.as_deref(),
+            signed: signature.is_some(),
+            fault: fault.as_deref(),
             duplicate,
-        );
+        };
+        let record = Delivery::new(&of, result, outcome, latency_ms, at);
         match outcome {
             "delivered" => {
                 tracing::info!(call_id = %job.call_id, attempt, status = ?record.status, latency_ms, "webhook delivered")
             }
             _ => {
-                tracing::warn!(call_id = %job.call_id, attempt, status = ?record.status, error = ?record.error, outcome, "webhook attempt failed")
+                tracing::warn!(call_id = %job.call_id, url = %record.url, attempt, status = ?record.status, error = ?record.error, outcome, "webhook attempt failed")
             }
         }
-        hooks.shared.journal.push(record);
+        hooks.shared.outgoing.record(record);
         match outcome {
             "delivered" => return true,
             "refused" | "failed" => return false,

@@ -47,6 +47,60 @@ pub enum BadBody {
     MissingCallId,
 }
 
+/// Why receiver faults were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultError {
+    /// `delay_ms` longer than one attempt may take: a delivery held that long is one a real
+    /// sender would have given up on, and the faults would hold deliveries for ever.
+    #[error("delay_ms: {given} is over the limit of {limit} ms (the webhook attempt timeout, --webhook-timeout-ms)")]
+    DelayTooLong {
+        /// The value given.
+        given: u64,
+        /// The attempt timeout in milliseconds.
+        limit: u64,
+    },
+}
+
+impl ReceiverFaults {
+    /// Refuses faults a sender with attempts of `attempt_timeout` could not play.
+    pub fn check(&self, attempt_timeout: std::time::Duration) -> Result<(), FaultError> {
+        let limit = u64::try_from(attempt_timeout.as_millis()).unwrap_or(u64::MAX);
+        match self.delay_ms {
+            Some(given) if given > limit => Err(FaultError::DelayTooLong { given, limit }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads one `--webhook-fault` value: `delay_ms=MS`, `duplicate`, `out_of_order`,
+    /// `bad_signature`, `bad_body=malformed_json|missing_call_id`, added to `self`.
+    pub fn add_flag(&mut self, flag: &str) -> Result<(), String> {
+        let (name, value) = match flag.split_once('=') {
+            Some((n, v)) => (n.trim(), Some(v.trim())),
+            None => (flag.trim(), None),
+        };
+        match (name, value) {
+            ("delay_ms", Some(v)) => {
+                self.delay_ms = Some(
+                    v.parse()
+                        .map_err(|_| format!("delay_ms={v}: expected milliseconds"))?,
+                )
+            }
+            ("duplicate", None) => self.duplicate = true,
+            ("out_of_order", None) => self.out_of_order = true,
+            ("bad_signature", None) => self.bad_signature = true,
+            ("bad_body", Some("malformed_json")) => self.bad_body = Some(BadBody::MalformedJson),
+            ("bad_body", Some("missing_call_id")) => self.bad_body = Some(BadBody::MissingCallId),
+            _ => {
+                return Err(format!(
+                    "{flag:?}: expected delay_ms=MS, duplicate, out_of_order, bad_signature, \
+                     bad_body=malformed_json or bad_body=missing_call_id"
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }

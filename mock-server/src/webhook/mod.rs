@@ -8,14 +8,16 @@
 //! - Each delivery: per-attempt timeout, [`WebhookConfig::attempts`] attempts with a doubling
 //!   backoff (the vendor publishes no policy; the default is 3 attempts, 1 s then 2 s apart).
 //!   Retried: no answer, 5xx, 408, 429. Not retried: another 4xx (the receiver refused it).
-//! - Every attempt goes to the delivery journal ([`journal::Delivery`]); neither the secret nor a
-//!   signature is ever journaled or logged.
+//! - Every attempt goes through the one outgoing door ([`crate::outgoing`]): its target rules
+//!   (never the mock itself), timeout, answer bound, redaction and delivery journal
+//!   ([`Delivery`], with the receiver's answer); neither the secret nor a signature is ever
+//!   journaled or logged. A target refused by rule, or one that can never work (`https://`, a bad
+//!   port, a name that does not resolve), gets one attempt, not three.
 //! - Receiver faults ([`faults::ReceiverFaults`]): late, twice, out of order, bad signature, bad body.
 //! - [`Webhooks::shutdown`] stops taking deliveries, waits for those pending up to a grace period
 //!   and reports the ones that did not finish.
 //!
-//! Submodules: `dispatch` (the task, retries, faults applied), `deliver` (one POST), `journal`
-//! (delivery records), `faults` (receiver faults).
+//! Submodules: `dispatch` (the task, retries, faults applied), `faults` (receiver faults).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -28,16 +30,12 @@ use http::HeaderName;
 use synthflow::webhook::{PostCallWebhook, WebhookError, SIGNATURE_HEADER};
 use tokio::sync::{mpsc, Notify};
 
-use crate::ring::Ring;
-
-pub mod deliver;
 mod dispatch;
 pub mod faults;
-pub mod journal;
 
-pub use deliver::{DeliverError, Reply};
-pub use faults::{BadBody, ReceiverFaults};
-pub use journal::Delivery;
+pub use crate::outgoing::Delivery;
+use crate::outgoing::{Allow, Outgoing};
+pub use faults::{BadBody, FaultError, ReceiverFaults};
 
 /// The webhook secret: shown as `[redacted]` by `Debug`, never serialised.
 #[derive(Clone, PartialEq, Eq)]
@@ -81,6 +79,8 @@ pub struct WebhookConfig {
     pub max_in_flight: usize,
     /// Delivery journal size in attempts (default 1000; 0 = off).
     pub journal_size: usize,
+    /// When not empty, the only targets any outgoing request may reach (`--webhook-allow`).
+    pub allow: Vec<Allow>,
 }
 
 impl Default for WebhookConfig {
@@ -95,6 +95,7 @@ impl Default for WebhookConfig {
             queue: 1000,
             max_in_flight: 32,
             journal_size: 1000,
+            allow: Vec::new(),
         }
     }
 }
@@ -172,7 +173,7 @@ struct Shared {
     tx: Mutex<Option<mpsc::Sender<Job>>>,
     /// The receiver end, until the dispatcher starts with it.
     rx: Mutex<Option<mpsc::Receiver<Job>>>,
-    journal: Ring<Delivery>,
+    outgoing: Outgoing,
     faults: Mutex<ReceiverFaults>,
     /// Job id → call id of every delivery not finished.
     pending: Mutex<BTreeMap<u64, String>>,
@@ -226,13 +227,13 @@ impl Webhooks {
         config.queue = config.queue.max(1);
         config.max_in_flight = config.max_in_flight.max(1);
         let (tx, rx) = mpsc::channel(config.queue);
-        let journal = Ring::new(config.journal_size, journal::DEFAULT_MAX_BYTES);
+        let outgoing = Outgoing::new(config.allow.clone(), config.journal_size);
         Webhooks {
             shared: Arc::new(Shared {
                 config,
                 tx: Mutex::new(Some(tx)),
                 rx: Mutex::new(Some(rx)),
-                journal,
+                outgoing,
                 faults: Mutex::new(ReceiverFaults::default()),
                 pending: Mutex::new(BTreeMap::new()),
                 idle: Notify::new(),
@@ -288,13 +289,22 @@ impl Webhooks {
         self.shared.last.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn enqueue(&self, call_id: String, url: String, payload: Bytes) -> Result<(), PostError> {
+    /// Warns once, when no secret is set, that webhooks go unsigned: called at start when a
+    /// default URL is configured, at the first `POST /v2/calls` that carries a webhook URL, and at
+    /// the first delivery, whichever comes first.
+    pub fn warn_if_unsigned(&self) {
         let s = &self.shared;
         if s.config.secret.is_none() && !s.told_unsigned.swap(true, Ordering::Relaxed) {
             tracing::warn!(
-                "webhooks are sent unsigned: no --webhook-secret (SYNTHFLOW_MOCK_WEBHOOK_SECRET) is set"
+                "webhooks will be sent unsigned: no --webhook-secret, SYNTHFLOW_MOCK_WEBHOOK_SECRET \
+                 or SYNTHFLOW_WEBHOOK_SECRET is set (a receiver that checks signatures will refuse them)"
             );
         }
+    }
+
+    fn enqueue(&self, call_id: String, url: String, payload: Bytes) -> Result<(), PostError> {
+        let s = &self.shared;
+        self.warn_if_unsigned();
         let job = Job {
             id: s.next_id.fetch_add(1, Ordering::Relaxed),
             call_id,
@@ -368,19 +378,24 @@ impl Webhooks {
         handle.spawn(dispatch::dispatch(self.clone(), rx));
     }
 
+    /// The outgoing door every request the mock sends goes through (its rules and journal).
+    pub fn outgoing(&self) -> &Outgoing {
+        &self.shared.outgoing
+    }
+
     /// Every delivery attempt journaled, oldest first.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.shared.journal.entries()
+        self.shared.outgoing.deliveries()
     }
 
     /// Empties the delivery journal.
     pub fn clear_deliveries(&self) {
-        self.shared.journal.clear();
+        self.shared.outgoing.clear();
     }
 
     /// The delivery journal's bound in attempts.
     pub fn journal_capacity(&self) -> usize {
-        self.shared.journal.max_entries()
+        self.shared.outgoing.journal_capacity()
     }
 
     /// The receiver faults in force.
@@ -392,9 +407,12 @@ impl Webhooks {
             .clone()
     }
 
-    /// Replaces the receiver faults (for deliveries queued from now on).
-    pub fn set_faults(&self, faults: ReceiverFaults) {
+    /// Replaces the receiver faults (for deliveries queued from now on); refuses a `delay_ms`
+    /// over the attempt timeout ([`ReceiverFaults::check`]).
+    pub fn set_faults(&self, faults: ReceiverFaults) -> Result<(), FaultError> {
+        faults.check(self.shared.config.timeout)?;
         *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
+        Ok(())
     }
 
     /// Counters since start.

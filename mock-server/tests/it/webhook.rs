@@ -208,7 +208,8 @@ async fn late_deliveries_wait_their_delay() {
     mock.set_webhook_faults(ReceiverFaults {
         delay_ms: Some(400),
         ..Default::default()
-    });
+    })
+    .unwrap();
     let t0 = Instant::now();
     mock.webhooks()
         .post_call(Some(&rcv.url), &body_of(&mock, ID))
@@ -229,7 +230,8 @@ async fn duplicates_arrive_twice_identical() {
     mock.set_webhook_faults(ReceiverFaults {
         duplicate: true,
         ..Default::default()
-    });
+    })
+    .unwrap();
     mock.webhooks()
         .post_call(Some(&rcv.url), &body_of(&mock, ID))
         .unwrap();
@@ -252,7 +254,8 @@ async fn out_of_order_sends_the_next_first() {
     mock.set_webhook_faults(ReceiverFaults {
         out_of_order: true,
         ..Default::default()
-    });
+    })
+    .unwrap();
     let ids: Vec<String> = OTHERS[..2].iter().map(|s| s.to_string()).collect();
     for id in &ids {
         mock.webhooks()
@@ -301,7 +304,8 @@ async fn a_bad_signature_is_refused_and_not_retried() {
     mock.set_webhook_faults(ReceiverFaults {
         bad_signature: true,
         ..Default::default()
-    });
+    })
+    .unwrap();
     mock.webhooks()
         .post_call(Some(&rcv.url), &body_of(&mock, ID))
         .unwrap();
@@ -310,7 +314,7 @@ async fn a_bad_signature_is_refused_and_not_retried() {
     assert_eq!(d.len(), 1, "a 4xx is not retried: {d:?}");
     assert_eq!((d[0].status, d[0].outcome), (Some(401), "refused"));
     // And with the fault gone, the same receiver accepts.
-    mock.set_webhook_faults(ReceiverFaults::default());
+    mock.set_webhook_faults(ReceiverFaults::default()).unwrap();
     mock.webhooks().resend(ID).unwrap();
     assert!(mock.webhooks().wait_idle(Duration::from_secs(5)).await);
     assert_eq!(mock.webhook_deliveries()[1].status, Some(200));
@@ -324,7 +328,8 @@ async fn bodies_the_receiver_must_reject_are_rejected() {
         mock.set_webhook_faults(ReceiverFaults {
             bad_body: Some(bad),
             ..Default::default()
-        });
+        })
+        .unwrap();
         mock.webhooks()
             .post_call(Some(&rcv.url), &body_of(&mock, ID))
             .unwrap();

@@ -15,8 +15,9 @@
 //!   state is per process and in memory (nothing is written to disk).
 //!
 //! This module holds no state and knows no HTTP: the `POST` handler (`http::make_call`) asks it
-//! for the record and scenario, `AppState` stores them, and [`start_final_timer`] runs the
-//! `AppState::on_call_final` hooks when the call is final. It is the only code on the request path
+//! for the record and scenario, `AppState` stores them, and its [`Lifecycles`] timer runs the
+//! `AppState::on_call_final` hooks when the call is final (or is dropped at once when the call is
+//! evicted, removed, or the mock stops). It is the only code on the request path
 //! that uses the fixture factory.
 
 use std::collections::VecDeque;
@@ -34,8 +35,11 @@ use crate::store::{check_fixture, LoadOptions};
 #[cfg(feature = "tools")]
 use crate::tools::generate::{encode, made_call, Order};
 
+mod lifecycle;
 mod outcome;
 mod request;
+
+pub use lifecycle::{Lifecycles, Unfinished};
 
 pub use outcome::{Outcome, OutcomeRule, PerCall, MAX_DURATION_MS};
 pub use request::{FieldError, MakeCallRequest};
@@ -181,28 +185,6 @@ pub fn make(
         eta_secs: step_ms.div_ceil(1000).max(1),
         webhook_url: req.external_webhook_url.clone(),
     })
-}
-
-/// Starts the timer of a made call: after `made`'s `final_after`, if `still_current` says the
-/// call is still the one made (not evicted or replaced), `fire` gets its [`FinalCall`]. One tokio
-/// task per call; needs a runtime (the request handler's).
-pub fn start_final_timer(
-    made: &Made,
-    still_current: impl FnOnce(&FinalCall) -> bool + Send + 'static,
-    fire: impl FnOnce(FinalCall) + Send + 'static,
-) {
-    let call = FinalCall {
-        call_id: made.fixture.id.clone(),
-        webhook_url: made.webhook_url.clone(),
-        body: made.fixture.body.clone(),
-    };
-    let after = made.final_after;
-    tokio::spawn(async move {
-        tokio::time::sleep(after).await;
-        if still_current(&call) {
-            fire(call);
-        }
-    });
 }
 
 /// The made calls kept, oldest first, at most `cap`.

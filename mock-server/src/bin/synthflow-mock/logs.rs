@@ -7,6 +7,7 @@
 //! format, at a fraction of the cost). Every other event, the JSON format and a terminal
 //! (colours) go through `tracing-subscriber`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use synthflow_mock::log_writer::{self, FlushGuard, LogBuffer};
@@ -15,9 +16,37 @@ use synthflow_mock::log_writer::{self, FlushGuard, LogBuffer};
 /// or exit.
 static BUFFER: OnceLock<Arc<LogBuffer>> = OnceLock::new();
 
+/// `--log-format json`: every line the process writes, on either stream, is one JSON object.
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// A line written outside `tracing` (the start banner, a refusal to start, the shutdown report),
+/// as plain text, or in JSON mode as one object shaped like `tracing-subscriber`'s JSON lines
+/// (`timestamp`, `level`, `fields.message`, `target`), so a collector reading both streams
+/// parses every line. Buffered log lines are written first, so the order holds.
+pub fn line(to_stdout: bool, level: &str, text: &str) {
+    flush();
+    let out = if JSON.load(Ordering::Relaxed) {
+        serde_json::json!({
+            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "level": level,
+            "fields": {"message": text},
+            "target": "synthflow_mock",
+        })
+        .to_string()
+    } else {
+        text.to_owned()
+    };
+    if to_stdout {
+        println!("{out}");
+    } else {
+        eprintln!("{out}");
+    }
+}
+
 /// Installs the subscriber (filter from `RUST_LOG`, `info` by default). Keep the guard until the
 /// server has stopped: dropping it writes the lines still buffered.
 pub fn init(json: bool) -> Option<FlushGuard> {
+    JSON.store(json, Ordering::Relaxed);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -30,7 +59,11 @@ pub fn init(json: bool) -> Option<FlushGuard> {
         Ok((b, g)) => (b, g),
         Err(e) => {
             // No thread for the flusher: write each line as it comes.
-            eprintln!("synthflow-mock: log lines unbuffered ({e})");
+            line(
+                false,
+                "WARN",
+                &format!("synthflow-mock: log lines unbuffered ({e})"),
+            );
             let logs = tracing_subscriber::fmt()
                 .with_env_filter(filter)
                 .with_writer(std::io::stderr);

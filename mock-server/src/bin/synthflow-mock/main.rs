@@ -15,9 +15,12 @@ mod serve;
 mod source;
 mod validate;
 mod webhook;
+mod webhook_args;
 
-/// An offline mock of Synthflow's `GET /v2/calls/{call_id}`. With no arguments it serves the
-/// fixtures embedded in the binary on 127.0.0.1:8080.
+/// An offline mock of Synthflow's API for integrators: `GET /v2/calls/{call_id}`, the list
+/// `GET /v2/calls`, and `POST /v2/calls`, whose made calls play their lifecycle and send signed
+/// post-call webhooks to your receiver (with receiver faults: --webhook-fault). With no arguments
+/// it serves the fixtures embedded in the binary on 127.0.0.1:8080.
 #[derive(Parser, Debug)]
 #[command(
     name = "synthflow-mock",

@@ -9,8 +9,8 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use synthflow_mock::{
     auth::AdminToken, reload, serve_app_with, AdminAccess, AppState, AuthPolicy, Config, Fault,
-    GlobalFaults, LoadOptions, MadeCallConfig, OutcomeRule, RandomFaults, ScenarioFile, Secret,
-    ServeOptions, UnknownIdStatus, WebhookConfig,
+    GlobalFaults, LoadOptions, MadeCallConfig, OutcomeRule, RandomFaults, ScenarioFile,
+    ServeOptions, UnknownIdStatus,
 };
 
 #[derive(Args, Debug, Clone)]
@@ -128,94 +128,7 @@ pub struct ServeArgs {
     )]
     pub log_format: String,
     #[command(flatten)]
-    pub webhook: WebhookArgs,
-}
-
-/// The post-call webhook sender's flags (see docs/webhooks.md).
-#[derive(Args, Debug, Clone)]
-pub struct WebhookArgs {
-    /// Default post-call webhook URL (http only), for calls made without external_webhook_url.
-    #[arg(long, env = "SYNTHFLOW_MOCK_WEBHOOK_URL", value_name = "URL")]
-    pub webhook_url: Option<String>,
-    /// Secret to sign webhooks with (prefer the env var: a flag shows in `ps`). Unset: unsigned.
-    #[arg(
-        long,
-        env = "SYNTHFLOW_MOCK_WEBHOOK_SECRET",
-        hide_env_values = true,
-        value_name = "SECRET"
-    )]
-    pub webhook_secret: Option<String>,
-    /// Wire name of the signature header (the docs print its WSGI form HTTP_SYNTHFLOW_SIGNATURE).
-    #[arg(
-        long,
-        env = "SYNTHFLOW_MOCK_WEBHOOK_SIGNATURE_HEADER",
-        default_value = "Synthflow-Signature",
-        value_name = "NAME"
-    )]
-    pub webhook_signature_header: String,
-    /// Attempts per delivery, the first included (the vendor publishes no policy).
-    #[arg(long, env = "SYNTHFLOW_MOCK_WEBHOOK_ATTEMPTS", default_value_t = 3)]
-    pub webhook_attempts: u32,
-    /// Milliseconds before the first retry, doubled before each next one.
-    #[arg(
-        long,
-        env = "SYNTHFLOW_MOCK_WEBHOOK_BACKOFF_MS",
-        default_value_t = 1000
-    )]
-    pub webhook_backoff_ms: u64,
-    /// Timeout of one delivery attempt, in milliseconds.
-    #[arg(
-        long,
-        env = "SYNTHFLOW_MOCK_WEBHOOK_TIMEOUT_MS",
-        default_value_t = 10_000
-    )]
-    pub webhook_timeout_ms: u64,
-    /// Deliveries that may wait in the queue; more are dropped (counted, logged).
-    #[arg(long, env = "SYNTHFLOW_MOCK_WEBHOOK_QUEUE", default_value_t = 1000)]
-    pub webhook_queue: usize,
-    /// Delivery journal size, in attempts (0 = off).
-    #[arg(
-        long,
-        env = "SYNTHFLOW_MOCK_WEBHOOK_JOURNAL_SIZE",
-        default_value_t = 1000
-    )]
-    pub webhook_journal_size: usize,
-    /// Seconds given to pending deliveries at shutdown; those left are reported.
-    #[arg(
-        long,
-        env = "SYNTHFLOW_MOCK_WEBHOOK_SHUTDOWN_GRACE",
-        default_value_t = 5
-    )]
-    pub webhook_shutdown_grace: u64,
-}
-
-impl WebhookArgs {
-    fn config(&self) -> Result<WebhookConfig, String> {
-        let signature_header = http::HeaderName::from_bytes(
-            self.webhook_signature_header.as_bytes(),
-        )
-        .map_err(|e| {
-            format!(
-                "synthflow-mock: --webhook-signature-header {:?}: {e}",
-                self.webhook_signature_header
-            )
-        })?;
-        Ok(WebhookConfig {
-            default_url: self.webhook_url.clone(),
-            secret: self
-                .webhook_secret
-                .clone()
-                .filter(|s| !s.is_empty())
-                .map(Secret::new),
-            signature_header,
-            attempts: self.webhook_attempts,
-            backoff: std::time::Duration::from_millis(self.webhook_backoff_ms),
-            timeout: std::time::Duration::from_millis(self.webhook_timeout_ms),
-            queue: self.webhook_queue,
-            journal_size: self.webhook_journal_size,
-            ..WebhookConfig::default()
-        })
-    }
+    pub webhook: crate::webhook_args::WebhookArgs,
 }
 
 /// `--outcome-rule` values as rules: none given, the defaults; "none", no rule.
@@ -257,11 +170,10 @@ fn admin_access() -> impl TypedValueParser<Value = AdminAccess> {
     })
 }
 
-/// `eprintln!` after the buffered log lines, so that the order holds.
+/// An error line on stderr after the buffered log lines (one JSON object in JSON mode).
 macro_rules! say {
     ($($t:tt)*) => {{
-        crate::logs::flush();
-        eprintln!($($t)*);
+        crate::logs::line(false, "ERROR", &format!($($t)*));
     }};
 }
 
@@ -315,7 +227,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let webhooks = match args.webhook.config() {
+    let webhooks = match args
+        .webhook
+        .config(std::env::var("SYNTHFLOW_WEBHOOK_SECRET").ok())
+    {
         Ok(w) => w,
         Err(e) => {
             say!("{e}");
@@ -351,7 +266,21 @@ pub fn run(args: ServeArgs) -> ExitCode {
         admin_token,
         host: Some(args.host.clone()),
     };
+    let receiver_faults = match args.webhook.faults() {
+        Ok(f) => f,
+        Err(e) => {
+            say!("{e}");
+            return ExitCode::from(2);
+        }
+    };
     let state = AppState::new(store, config);
+    if let Err(e) = state.webhooks().set_faults(receiver_faults) {
+        say!("synthflow-mock: --webhook-fault {e}");
+        return ExitCode::from(2);
+    }
+    if state.webhooks().config().default_url.is_some() {
+        state.webhooks().warn_if_unsigned();
+    }
     for (id, sc) in scenarios {
         if let Err(e) = state.set_scenario(&id, sc) {
             say!("synthflow-mock: refusing to start: scenario: {e}");
@@ -389,27 +318,42 @@ pub fn run(args: ServeArgs) -> ExitCode {
             trim_memory_every(std::time::Duration::from_secs(args.memory_trim_secs));
         }
         let shutdown = shutdown_signal();
-        println!("synthflow-mock: serving {n} calls on http://{local}/v2/calls/{{call_id}} (e.g. {first})");
+        tracing::info!("{}", state.webhooks().outgoing().rules().describe());
+        crate::logs::line(
+            true,
+            "INFO",
+            &format!("synthflow-mock: serving {n} calls on http://{local}/v2/calls/{{call_id}} (e.g. {first})"),
+        );
         let options = ServeOptions {
             header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout),
             shutdown_timeout: Some(std::time::Duration::from_secs(args.shutdown_timeout)),
         };
         let hooks = state.webhooks().clone();
+        let lifecycles = state.lifecycles().clone();
         let grace = std::time::Duration::from_secs(args.webhook.webhook_shutdown_grace);
         let served = serve_app_with(listener, state, shutdown, options).await;
+        // Calls still in their lifecycle are not played on: each is named, with the webhook it
+        // would have sent (docs/webhooks.md, "Shutdown").
+        let unfinished = lifecycles.cancel_all();
         let report = hooks.shutdown(grace).await;
-        // What follows goes to stderr directly: the buffered lines first.
-        crate::logs::flush();
+        let warn = |text: String| crate::logs::line(false, "WARN", &text);
         let dropped = crate::logs::dropped();
         if dropped > 0 {
-            say!("synthflow-mock: {dropped} log line(s) dropped in all: the log output did not keep up");
+            warn(format!("synthflow-mock: {dropped} log line(s) dropped in all: the log output did not keep up"));
+        }
+        if !unfinished.is_empty() {
+            warn(format!(
+                "synthflow-mock: {} call(s) still in their lifecycle at shutdown, their post-call webhooks not sent: {}",
+                unfinished.len(),
+                unfinished.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ")
+            ));
         }
         if !report.pending.is_empty() {
-            say!(
+            warn(format!(
                 "synthflow-mock: {} webhook(s) not delivered at shutdown: {}",
                 report.pending.len(),
                 report.pending.join(", ")
-            );
+            ));
         }
         match served {
             Ok(()) => ExitCode::SUCCESS,
