@@ -23,6 +23,7 @@ mod list;
 mod made_call_store;
 mod make_call;
 mod mocks;
+mod outgoing;
 mod props;
 mod record;
 mod reload;

@@ -8,6 +8,17 @@ function outcomeClass(o) {
   return o === 'delivered' ? 's-ok' : o === 'retry' ? 's-warn' : 's-bad';
 }
 
+// The receiver's answer as kept (status, content type, first 2 kB, secrets redacted): a receiver
+// that answers 200 to refuse shows it here.
+function answerOf(w) {
+  const a = w.answer;
+  if (!a) return '–';
+  const body = a.body.length > 160 ? `${a.body.slice(0, 160)}…` : a.body;
+  return h('details', {},
+    h('summary', {}, `${a.content_type ?? 'no content type'}${a.cut ? ' (cut)' : ''}`),
+    h('pre', {}, body || '(empty body)'));
+}
+
 export async function render(main) {
   const tbody = h('tbody', {});
   const stats = h('div', {});
@@ -31,6 +42,7 @@ export async function render(main) {
       h('td', { class: 'num' }, w.attempt),
       h('td', {}, badge(w.outcome, outcomeClass(w.outcome))),
       h('td', {}, w.status ? badge(w.status, httpClass(w.status)) : (w.error ?? '–')),
+      h('td', { class: 'mono' }, answerOf(w)),
       h('td', { class: 'num' }, `${w.latency_ms} ms`),
       h('td', {}, [w.fault, w.duplicate ? 'duplicate' : null, w.signed ? 'signed' : null].filter(Boolean).join(', ')),
       h('td', {}, h('button', {
@@ -41,7 +53,7 @@ export async function render(main) {
         }),
       }, 'Send again'))));
     tbody.replaceChildren(...(rows.length ? rows
-      : [h('tr', {}, h('td', { colspan: 10 }, 'No delivery yet. A made call (POST /v2/calls) that ends sends one, or use "Send its webhook" on a call.'))]));
+      : [h('tr', {}, h('td', { colspan: 11 }, 'No delivery yet. A made call (POST /v2/calls) that ends sends one, or use "Send its webhook" on a call.'))]));
   }
 
   async function loadFaults() {
@@ -83,7 +95,8 @@ export async function render(main) {
         h('th', { scope: 'col', class: 'num' }, '#'), h('th', { scope: 'col' }, 'At (UTC)'),
         h('th', { scope: 'col' }, 'Call'), h('th', { scope: 'col' }, 'URL'),
         h('th', { scope: 'col', class: 'num' }, 'Attempt'), h('th', { scope: 'col' }, 'Outcome'),
-        h('th', { scope: 'col' }, 'Receiver status'), h('th', { scope: 'col', class: 'num' }, 'Latency'),
+        h('th', { scope: 'col' }, 'Receiver status'), h('th', { scope: 'col' }, 'Answer'),
+        h('th', { scope: 'col', class: 'num' }, 'Latency'),
         h('th', { scope: 'col' }, 'Notes'), h('th', { scope: 'col' }, 'Action'))),
       tbody),
     faultsForm);
