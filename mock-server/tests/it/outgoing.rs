@@ -416,21 +416,49 @@ fn calls_still_playing_at_shutdown_are_named_with_their_webhook() {
     assert!(!stopped.stderr.contains("s3cret"));
 }
 
-#[test]
-fn the_receivers_secret_name_signs_too_and_a_missing_secret_is_told_at_start() {
-    // Only SYNTHFLOW_WEBHOOK_SECRET, as a shared .env gives it: webhooks are signed.
+#[tokio::test]
+async fn the_receivers_secret_name_signs_too_and_a_missing_secret_is_told_at_start() {
+    // Only SYNTHFLOW_WEBHOOK_SECRET, as a shared .env gives it: webhooks are signed with it.
+    let rcv = receiver(vec![]).await;
     let signed = spawn_capturing(
-        &["--port", "0", "--webhook-url", "http://127.0.0.1:9/hook"],
-        &[("SYNTHFLOW_WEBHOOK_SECRET", "shared")],
+        &[
+            "--port",
+            "0",
+            "--call-duration-ms",
+            "0",
+            "--webhook-url",
+            &rcv.url,
+        ],
+        &[("SYNTHFLOW_WEBHOOK_SECRET", "shared-secret")],
     );
-    let stopped = signed.stop();
+    let made = support::post_call(
+        &signed.url,
+        &json!({"model_id": "a", "phone": "+15555550100", "name": "Ada"}),
+    )
+    .await;
+    let id = made["response"]["call_id"].as_str().unwrap().to_owned();
+    let got = rcv.wait_for(1).await;
+    let sig = got[0].headers["synthflow-signature"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(synthflow::webhook::verify_signature(
+        "shared-secret",
+        &id,
+        &sig
+    ));
+    let stopped = tokio::task::spawn_blocking(move || signed.stop())
+        .await
+        .unwrap();
     assert!(!stopped.stderr.contains("unsigned"), "{}", stopped.stderr);
     // No secret at all and a webhook URL: told at start, before any call.
     let unsigned = spawn_capturing(
         &["--port", "0", "--webhook-url", "http://127.0.0.1:9/hook"],
         &[],
     );
-    let stopped = unsigned.stop();
+    let stopped = tokio::task::spawn_blocking(move || unsigned.stop())
+        .await
+        .unwrap();
     assert!(stopped.stderr.contains("unsigned"), "{}", stopped.stderr);
     // The start line says where webhooks may go.
     assert!(stopped
@@ -473,6 +501,36 @@ fn help_names_the_made_calls_and_the_receiver_fault_flag() {
     for needle in ["POST /v2/calls", "--webhook-fault", "--webhook-allow"] {
         assert!(help.contains(needle), "{needle} missing from --help");
     }
+    // A fault given at start is in force at once.
+    let running = spawn_capturing(
+        &[
+            "--port",
+            "0",
+            "--admin",
+            "loopback",
+            "--webhook-fault",
+            "duplicate,bad_signature",
+        ],
+        &[],
+    );
+    let body = {
+        use std::io::{Read, Write};
+        let mut conn = std::net::TcpStream::connect(&running.addr).unwrap();
+        write!(
+            conn,
+            "GET /__admin/webhooks/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let stopped = running.stop();
+    assert!(stopped.status.success());
+    assert!(
+        body.contains(r#""duplicate":true"#) && body.contains("bad_signature"),
+        "{body}"
+    );
     let bad = support::run(&["--webhook-fault", "delay_ms=999999999", "--port", "0"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("delay_ms"));
