@@ -4,6 +4,7 @@
 //! fixture factory, its outcome and lifecycle, the bound on how many are kept). All are data and
 //! decisions only; the HTTP entry and the state apply them.
 
+pub mod calls_you;
 pub mod faults;
 pub mod made_calls;
 pub mod scenario;
