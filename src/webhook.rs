@@ -29,6 +29,9 @@ use sha2::Sha256;
 use crate::model::{CallStatus, EndCallReason, GetCallResponse, JsonObject, TimeError, TypeOfCall};
 use crate::Call;
 
+mod shape;
+pub use shape::{analysis_for, CollectedShape, PayloadOptions, ANALYSIS_FIELDS};
+
 /// The header the mock sends the signature in by default. The docs print the WSGI spelling
 /// `HTTP_SYNTHFLOW_SIGNATURE`, which is what a Django or Flask receiver reads for this wire header.
 pub const SIGNATURE_HEADER: &str = "Synthflow-Signature";
@@ -152,14 +155,31 @@ pub enum WebhookError {
 impl PostCallWebhook {
     /// The payload for the call of a `GET /v2/calls/{call_id}` body (the envelope with one call).
     pub fn from_envelope(body: &[u8]) -> Result<PostCallWebhook, WebhookError> {
+        PostCallWebhook::from_envelope_with(body, PayloadOptions::default())
+    }
+
+    /// [`PostCallWebhook::from_envelope`] with explicit [`PayloadOptions`].
+    pub fn from_envelope_with(
+        body: &[u8],
+        options: PayloadOptions,
+    ) -> Result<PostCallWebhook, WebhookError> {
         let envelope: GetCallResponse = serde_json::from_slice(body)?;
         let call = envelope.into_call().ok_or(WebhookError::NoCall)?;
-        PostCallWebhook::from_call(&call)
+        PostCallWebhook::from_call_with(&call, options)
+    }
+
+    /// The payload for a call record with the default [`PayloadOptions`].
+    pub fn from_call(call: &Call) -> Result<PostCallWebhook, WebhookError> {
+        PostCallWebhook::from_call_with(call, PayloadOptions::default())
     }
 
     /// The payload for a call record: same transcript, status, end reason and duration as `GET`;
-    /// `start_time` written as ISO 8601 in UTC.
-    pub fn from_call(call: &Call) -> Result<PostCallWebhook, WebhookError> {
+    /// `start_time` written as ISO 8601 in UTC; `collected_variables`, the numbers and `analysis`
+    /// as [`shape`] says.
+    pub fn from_call_with(
+        call: &Call,
+        options: PayloadOptions,
+    ) -> Result<PostCallWebhook, WebhookError> {
         if call.call_id.as_deref().unwrap_or("").is_empty() {
             return Err(WebhookError::NoCallId);
         }
@@ -173,13 +193,30 @@ impl PostCallWebhook {
             call.phone_number_to.clone()
         };
         let collected_variables = call.collected_variables.as_ref().map(|o| {
-            o.as_ref()
-                .map(|v| serde_json::to_value(v).unwrap_or(serde_json::Value::Null))
+            o.as_ref().map(|v| {
+                shape::collected(
+                    serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+                    options.collected_variables,
+                )
+            })
         });
         let analysis = match call.extra.get("judge_results") {
             Some(serde_json::Value::Object(o)) => Some(Some(o.clone())),
+            _ if call.status == Some(CallStatus::Completed) => Some(Some(shape::analysis_for(
+                call.call_id.as_deref().unwrap_or(""),
+            ))),
             _ => Some(None),
         };
+        let mut numbers = JsonObject::new();
+        if let Some(from) = &call.phone_number_from {
+            numbers.insert(
+                "from_number".into(),
+                serde_json::Value::String(from.clone()),
+            );
+        }
+        if let Some(to) = &call.phone_number_to {
+            numbers.insert("to_number".into(), serde_json::Value::String(to.clone()));
+        }
         Ok(PostCallWebhook {
             status: call.status.as_ref().map(|s| s.as_str().to_owned()),
             error_message: Some(call.error_message.clone().unwrap_or_default()),
@@ -199,7 +236,7 @@ impl PostCallWebhook {
                 duration: call.duration_seconds(),
                 start_time,
                 transcript: call.transcript.clone(),
-                extra: JsonObject::new(),
+                extra: numbers,
             }),
             executed_actions: Some(call.executed_actions.clone()),
             collected_variables,
@@ -322,8 +359,21 @@ mod tests {
         assert_eq!(v["call"]["duration"], 42);
         assert_eq!(v["call"]["end_call_reason"], "human_goodbye");
         assert_eq!(v["call"]["transcript"], "\nbot: Hi\nhuman: Bye");
-        assert_eq!(v["collected_variables"]["m-1"]["x"]["value"], 1);
-        assert!(v["analysis"].is_null());
+        // Flat by default (the webhooks page), by agent on request (the API changelog).
+        assert_eq!(v["collected_variables"]["x"]["value"], 1);
+        let by_agent = PostCallWebhook::from_envelope_with(
+            &body,
+            PayloadOptions {
+                collected_variables: CollectedShape::ByAgent,
+            },
+        )
+        .unwrap();
+        let b = serde_json::to_value(&by_agent).unwrap();
+        assert_eq!(b["collected_variables"]["m-1"]["x"]["value"], 1);
+        // A completed call has its analysis; the numbers in both forms.
+        assert_eq!(v["analysis"]["goal"].as_str().map(|_| ()), Some(()));
+        assert_eq!(v["call"]["to_number"], "+15550001");
+        assert_eq!(v["call"]["from_number"], "+15550002");
         // Lossless: decode and encode again gives the same value.
         let again: PostCallWebhook = serde_json::from_value(v.clone()).unwrap();
         assert_eq!(serde_json::to_value(&again).unwrap(), v);

@@ -17,6 +17,9 @@ const MAX_FIELD: usize = 512;
 /// Bytes of a receiver's answer body kept in a record.
 pub const ANSWER_BODY_KEPT: usize = 2048;
 
+/// Bytes of the request body kept in a record (for `GET /v2/logs/{id}`'s `request_payload`).
+pub const REQUEST_BODY_KEPT: usize = 4096;
+
 /// Bytes the delivery journal may hold by default.
 pub const DEFAULT_MAX_BYTES: usize = 4 * 1024 * 1024;
 
@@ -78,6 +81,14 @@ pub struct Delivery {
     pub duplicate: bool,
     /// What the receiver answered, when it did.
     pub answer: Option<AnswerRecord>,
+    /// The agent of the call, when known.
+    pub model_id: Option<String>,
+    /// The request's method.
+    pub method: String,
+    /// The request's headers, redacted (the signature header whatever its name).
+    pub request_headers: Vec<(String, String)>,
+    /// The first [`REQUEST_BODY_KEPT`] bytes of the request body, redacted like an answer.
+    pub request_body: String,
 }
 
 /// The parts of a [`Delivery`] the sender knows before the attempt's result.
@@ -97,6 +108,16 @@ pub struct AttemptOf<'a> {
     pub fault: Option<&'a str>,
     /// See [`Delivery::duplicate`].
     pub duplicate: bool,
+    /// See [`Delivery::model_id`].
+    pub model_id: Option<&'a str>,
+    /// The request's method.
+    pub method: &'a str,
+    /// The request's headers (redacted here).
+    pub headers: &'a http::HeaderMap,
+    /// Header names redacted whole besides the table (the configured signature header).
+    pub secret_headers: &'a [http::HeaderName],
+    /// The request's body (cut and redacted here).
+    pub body: &'a [u8],
 }
 
 impl Delivery {
@@ -127,6 +148,20 @@ impl Delivery {
             fault: of.fault.map(|f| bounded(f, MAX_FIELD)),
             duplicate: of.duplicate,
             answer,
+            model_id: of.model_id.map(|m| bounded(m, MAX_FIELD)),
+            method: of.method.to_owned(),
+            request_headers: of
+                .headers
+                .iter()
+                .map(|(n, v)| {
+                    let shown =
+                        redact::header_value(n, v, of.secret_headers).unwrap_or_else(|| {
+                            bounded(&String::from_utf8_lossy(v.as_bytes()), MAX_FIELD)
+                        });
+                    (n.as_str().to_owned(), shown)
+                })
+                .collect(),
+            request_body: redact::answer_body(of.body, REQUEST_BODY_KEPT),
         }
     }
 }
@@ -142,6 +177,13 @@ impl Weigh for Delivery {
             + self.answer.as_ref().map_or(0, |a| {
                 a.body.len() + a.content_type.as_ref().map_or(0, String::len) + 32
             })
+            + self.model_id.as_ref().map_or(0, String::len)
+            + self.request_body.len()
+            + self
+                .request_headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 48)
+                .sum::<usize>()
     }
     fn set_seq(&mut self, seq: u64) {
         self.seq = seq;
@@ -155,6 +197,9 @@ pub type DeliveryJournal = Ring<Delivery>;
 mod tests {
     use super::*;
 
+    static NO_HEADERS: std::sync::LazyLock<http::HeaderMap> =
+        std::sync::LazyLock::new(http::HeaderMap::new);
+
     fn of(url: &str) -> AttemptOf<'_> {
         AttemptOf {
             kind: "webhook",
@@ -164,6 +209,11 @@ mod tests {
             signed: true,
             fault: None,
             duplicate: false,
+            model_id: None,
+            method: "POST",
+            headers: &NO_HEADERS,
+            secret_headers: &[],
+            body: b"{}",
         }
     }
 
@@ -198,7 +248,23 @@ mod tests {
             1,
             "t".into(),
         );
-        let shown = serde_json::to_string(&d).unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-hmac", http::HeaderValue::from_static("sig-leak"));
+        let with_request = Delivery::new(
+            &AttemptOf {
+                headers: &headers,
+                secret_headers: &[http::HeaderName::from_static("x-hmac")],
+                body: br#"{"api_key":"body-leak","x":1}"#,
+                ..of("http://h/")
+            },
+            Ok(&answer),
+            "delivered",
+            1,
+            "t".into(),
+        );
+        let shown =
+            serde_json::to_string(&d).unwrap() + &serde_json::to_string(&with_request).unwrap();
+        assert!(with_request.request_body.contains("\"x\":1"));
         for secret in ["pw", "abc", "zz", "leak"] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }

@@ -173,6 +173,11 @@ async fn attempts(
             signed: signature.is_some(),
             fault: fault.as_deref(),
             duplicate,
+            model_id: job.model_id.as_deref(),
+            method: "POST",
+            headers: &headers,
+            secret_headers: std::slice::from_ref(&c.signature_header),
+            body,
         };
         let record = Delivery::new(&of, result, outcome, latency_ms, at);
         match outcome {

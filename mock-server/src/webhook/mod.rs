@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::HeaderName;
-use synthflow::webhook::{PostCallWebhook, WebhookError, SIGNATURE_HEADER};
+use synthflow::webhook::{PayloadOptions, PostCallWebhook, WebhookError, SIGNATURE_HEADER};
 use tokio::sync::{mpsc, Notify};
 
 mod dispatch;
@@ -81,6 +81,8 @@ pub struct WebhookConfig {
     pub journal_size: usize,
     /// When not empty, the only targets any outgoing request may reach (`--webhook-allow`).
     pub allow: Vec<Allow>,
+    /// How the payload is built: the shape of `collected_variables` (`--collected-variables`).
+    pub payload: PayloadOptions,
 }
 
 impl Default for WebhookConfig {
@@ -96,6 +98,7 @@ impl Default for WebhookConfig {
             max_in_flight: 32,
             journal_size: 1000,
             allow: Vec::new(),
+            payload: PayloadOptions::default(),
         }
     }
 }
@@ -147,6 +150,8 @@ pub struct ShutdownReport {
 struct Job {
     id: u64,
     call_id: String,
+    /// The call's agent, for the journal.
+    model_id: Option<String>,
     url: String,
     /// The payload as JSON (before any body fault).
     payload: Bytes,
@@ -267,11 +272,16 @@ impl Webhooks {
             .map(str::to_owned)
             .or_else(|| self.shared.config.default_url.clone())
             .ok_or(PostError::NoUrl)?;
-        let payload = PostCallWebhook::from_envelope(call_envelope).inspect_err(|e| {
+        let payload = PostCallWebhook::from_envelope_with(
+            call_envelope,
+            self.shared.config.payload,
+        )
+        .inspect_err(|e| {
             tracing::error!(error = %e, "webhook not sent: the final call body makes no payload");
         })?;
         let call_id = payload.call_id().unwrap_or_default().to_owned();
-        self.enqueue(call_id, url, Bytes::from(payload.to_json()))
+        let model_id = payload.call.as_ref().and_then(|c| c.model_id.clone());
+        self.enqueue(call_id, model_id, url, Bytes::from(payload.to_json()))
     }
 
     /// Sends the last payload of `call_id` again, to the same URL, under the faults now in force.
@@ -282,7 +292,10 @@ impl Webhooks {
             .get(call_id)
             .cloned()
             .ok_or_else(|| PostError::NeverSent(call_id.to_owned()))?;
-        self.enqueue(call_id.to_owned(), url, payload)
+        let model_id = serde_json::from_slice::<serde_json::Value>(&payload)
+            .ok()
+            .and_then(|v| v["call"]["model_id"].as_str().map(str::to_owned));
+        self.enqueue(call_id.to_owned(), model_id, url, payload)
     }
 
     fn lock_last(&self) -> std::sync::MutexGuard<'_, LastSent> {
@@ -302,12 +315,19 @@ impl Webhooks {
         }
     }
 
-    fn enqueue(&self, call_id: String, url: String, payload: Bytes) -> Result<(), PostError> {
+    fn enqueue(
+        &self,
+        call_id: String,
+        model_id: Option<String>,
+        url: String,
+        payload: Bytes,
+    ) -> Result<(), PostError> {
         let s = &self.shared;
         self.warn_if_unsigned();
         let job = Job {
             id: s.next_id.fetch_add(1, Ordering::Relaxed),
             call_id,
+            model_id,
             url,
             payload,
             faults: self.faults(),

@@ -212,6 +212,7 @@ impl CustomAction {
     /// `executed_actions` entry.
     pub async fn run(&self, out: &Outgoing, call_id: &str, call_vars: &Vars) -> Value {
         let p = self.request(call_vars);
+        let sent_headers = p.headers.clone();
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let t0 = Instant::now();
         let sent = out
@@ -220,7 +221,7 @@ impl CustomAction {
                 url: &p.url,
                 method: p.method.clone(),
                 headers: p.headers,
-                body: p.body,
+                body: p.body.clone(),
                 timeout: self.timeout,
             })
             .await;
@@ -234,6 +235,11 @@ impl CustomAction {
             signed: false,
             fault: None,
             duplicate: false,
+            model_id: call_vars.get("model_id").map(String::as_str),
+            method: p.method.as_str(),
+            headers: &sent_headers,
+            secret_headers: &[],
+            body: &p.body,
         };
         out.record(Delivery::new(&of, result, outcome, latency_ms, at));
         let (error, value) = entry;

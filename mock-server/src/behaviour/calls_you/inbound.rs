@@ -126,7 +126,7 @@ pub struct Played {
 }
 
 /// Sends the inbound webhook of call `call_id` to `url` with `headers` (the signature among
-/// them), up to [`ATTEMPTS`] times while no decision comes, each within `timeout`; every attempt
+/// them, named in `secret_headers` for the journal's redaction), up to [`ATTEMPTS`] times while no decision comes, each within `timeout`; every attempt
 /// journaled with the receiver's answer. A target refused by rule, or one that can never work,
 /// is not tried again.
 pub async fn play(
@@ -134,6 +134,7 @@ pub async fn play(
     call_id: &str,
     url: &str,
     headers: HeaderMap,
+    secret_headers: &[http::HeaderName],
     body: &Value,
     timeout: Duration,
 ) -> Played {
@@ -189,9 +190,14 @@ pub async fn play(
             call_id,
             url,
             attempt,
-            signed: !headers.is_empty(),
+            signed: secret_headers.iter().any(|h| headers.contains_key(h)),
             fault: None,
             duplicate: false,
+            model_id: body["call_inbound"]["model_id"].as_str(),
+            method: "POST",
+            headers: &headers,
+            secret_headers,
+            body: &bytes,
         };
         let mut record = Delivery::new(&of, result, outcome, latency_ms, at);
         if let (Err(why), Some(_)) = (&decided, &record.answer) {

@@ -84,6 +84,16 @@ pub struct WebhookArgs {
         value_name = "FAULT"
     )]
     pub webhook_faults: Vec<String>,
+    /// The shape of `collected_variables` in the post-call payload: flat (by variable name, only
+    /// collected entries: the vendor's webhooks page) or by-agent (by agent id, then name: the
+    /// API changelog, and how GET keeps it).
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_COLLECTED_VARIABLES",
+        default_value = "flat",
+        value_name = "flat|by-agent"
+    )]
+    pub collected_variables: synthflow::webhook::CollectedShape,
 }
 
 impl WebhookArgs {
@@ -115,6 +125,9 @@ impl WebhookArgs {
             queue: self.webhook_queue,
             journal_size: self.webhook_journal_size,
             allow: self.webhook_allow.clone(),
+            payload: synthflow::webhook::PayloadOptions {
+                collected_variables: self.collected_variables,
+            },
             ..WebhookConfig::default()
         })
     }
