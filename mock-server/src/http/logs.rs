@@ -134,21 +134,17 @@ pub(super) async fn list_logs(
     if q.get("workspace_id").map_or(true, |w| w.is_empty()) {
         return Ok(unprocessable("workspace_id: field required".into()));
     }
-    let int = |k: &str, default: usize| -> Result<usize, Response> {
+    let int = |k: &str, default: usize| -> Result<usize, String> {
         match q.get(k) {
             None => Ok(default),
             Some(v) => v
                 .parse::<usize>()
-                .map_err(|_| unprocessable(format!("{k}: {v:?} is not an integer"))),
+                .map_err(|_| format!("{k}: {v:?} is not an integer")),
         }
     };
-    let page_number = match int("page_number", 1) {
-        Ok(n) => n.max(1),
-        Err(r) => return Ok(r),
-    };
-    let page_size = match int("page_size", 20) {
-        Ok(n) => n.clamp(1, 100),
-        Err(r) => return Ok(r),
+    let (page_number, page_size) = match (int("page_number", 1), int("page_size", 20)) {
+        (Ok(n), Ok(s)) => (n.max(1), s.clamp(1, 100)),
+        (Err(e), _) | (_, Err(e)) => return Ok(unprocessable(e)),
     };
     let want_type = q.get("webhook_type").map(String::as_str);
     let want_status = q.get("status").map(String::as_str);
@@ -170,8 +166,14 @@ pub(super) async fn list_logs(
             q.get("assistant_id")
                 .map_or(true, |a| d.model_id.as_deref() == Some(a.as_str()))
         })
-        .filter(|d| q.get("from_date").map_or(true, |f| d.at.as_str() >= f.as_str()))
-        .filter(|d| q.get("to_date").map_or(true, |t| d.at.as_str() < t.as_str()))
+        .filter(|d| {
+            q.get("from_date")
+                .map_or(true, |f| d.at.as_str() >= f.as_str())
+        })
+        .filter(|d| {
+            q.get("to_date")
+                .map_or(true, |t| d.at.as_str() < t.as_str())
+        })
         .filter(|d| {
             search.as_deref().map_or(true, |s| {
                 d.url.to_lowercase().contains(s) || d.call_id.to_lowercase().contains(s)
@@ -215,7 +217,9 @@ pub(super) async fn get_log(
         Some(d) => Json(json!({"status": "ok", "response": detail(&d)})).into_response(),
         None => (
             StatusCode::NOT_FOUND,
-            Json(json!({"error": "not_found", "message": format!("Webhook log {id:.64} not found")})),
+            Json(
+                json!({"error": "not_found", "message": format!("Webhook log {id:.64} not found")}),
+            ),
         )
             .into_response(),
     })

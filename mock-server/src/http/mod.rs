@@ -5,6 +5,8 @@
 //!   hands the request to the router, then writes refusal bodies, journals and logs;
 //! - `routes`: the API's routes and their handlers (they `?` into [`crate::error::Refusal`]);
 //! - `make_call`: `POST /v2/calls`, a call made and played out by the clock;
+//! - `logs`: `GET /v2/logs` and `/v2/logs/{id}`, the vendor's webhook logs from the delivery
+//!   journal;
 //! - `admin`: runtime control under `/__admin`, when enabled (`admin_webhooks`: its webhook part;
 //!   `admin_guard`: its checks of `Host`, `Origin` and the journal's paging; `console`: the web
 //!   console at `/__admin/ui`).
@@ -15,6 +17,7 @@ mod admin_webhooks;
 mod body;
 mod console;
 pub mod entry;
+mod logs;
 mod make_call;
 mod routes;
 

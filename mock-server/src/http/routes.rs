@@ -35,6 +35,8 @@ pub(crate) fn router(state: AppState) -> Router {
             "/v2/calls",
             get(list_calls).post(super::make_call::make_call),
         )
+        .route("/v2/logs", get(super::logs::list_logs))
+        .route("/v2/logs/{webhook_log_id}", get(super::logs::get_log))
         .route("/healthz", get(healthz));
     if state.config().admin != AdminAccess::Off {
         router = router.merge(super::admin::routes(state.clone()));

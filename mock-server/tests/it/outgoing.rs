@@ -574,3 +574,52 @@ async fn webhook_send_takes_a_running_mocks_made_call_and_can_send_unsigned() {
     let p: serde_json::Value = serde_json::from_slice(&got[0].body).unwrap();
     assert_eq!(p["call"]["call_id"], made["response"]["call_id"]);
 }
+
+#[tokio::test]
+async fn webhook_logs_answer_from_the_delivery_journal_in_the_vendors_shapes() {
+    let mock = admin_mock(quick()).await;
+    let rcv = receiver(vec![500, 200]).await;
+    let id = make_call_to(&mock, &format!("{}?token=t-s3cret", rcv.url)).await;
+    wait_deliveries(&mock, 2).await;
+    let client = reqwest::Client::new();
+    let get = |path: String| {
+        let client = client.clone();
+        async move {
+            let r = client.get(path).bearer_auth("t").send().await.unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let base = mock.base_url();
+    // workspace_id is required by the document.
+    let (status, body) = get(format!("{base}/logs")).await;
+    assert_eq!(status, 422);
+    assert!(body["message"].as_str().unwrap().contains("workspace_id"));
+    let (status, list) = get(format!("{base}/logs?workspace_id=w&call_id={id}")).await;
+    assert_eq!(status, 200);
+    let items = list["response"]["items"].as_array().unwrap();
+    assert_eq!(list["response"]["total"], 2);
+    // Newest first: the delivered attempt, then the 500.
+    assert_eq!(items[0]["status"], "success");
+    assert_eq!(items[1]["status"], "pending");
+    assert_eq!(items[1]["response_status_code"], 500);
+    assert_eq!(items[0]["http_method"], "post");
+    assert_eq!(items[0]["model_id"], "a");
+    let (_, failed) = get(format!("{base}/logs?workspace_id=w&status=failed")).await;
+    assert_eq!(failed["response"]["total"], 0);
+    let log_id = items[0]["webhook_log_id"].as_str().unwrap();
+    let (status, detail) = get(format!("{base}/logs/{log_id}?workspace_id=w")).await;
+    assert_eq!(status, 200);
+    let d = &detail["response"];
+    assert_eq!(d["webhook_type"], "external_webhook");
+    assert_eq!(d["call_id"], id.as_str());
+    assert_eq!(d["attempt_number"], 2);
+    assert_eq!(d["request_payload"]["call"]["call_id"], id.as_str());
+    assert_eq!(d["request_headers"]["synthflow-signature"], "[redacted]");
+    assert_eq!(d["response_status_code"], 200);
+    assert!(!detail.to_string().contains("s3cret"));
+    let (status, _) = get(format!("{base}/logs/99999?workspace_id=w")).await;
+    assert_eq!(status, 404);
+}
