@@ -59,9 +59,14 @@ pub struct ActionArgs {
     /// The action's body template with {variable} placeholders, or @FILE to read it from a file.
     #[arg(long, value_name = "TEMPLATE")]
     body_template: Option<String>,
+    /// Sign action requests over the call_id variable with the secret, and check the refusal
+    /// properties. Off by default: Synthflow does not document signing custom actions.
+    #[arg(long)]
+    signed: bool,
 }
 
 pub fn run(cmd: ReceiverCommand) -> ExitCode {
+    let mut signed = true;
     let (endpoint, common) = match cmd {
         ReceiverCommand::PostCall(c) => (Endpoint::PostCall, c),
         ReceiverCommand::Inbound(c) => (Endpoint::Inbound, c),
@@ -81,13 +86,13 @@ pub fn run(cmd: ReceiverCommand) -> ExitCode {
                 Some(t) => spec.body_template = t.to_owned(),
                 None => {}
             }
+            signed = a.signed;
             (Endpoint::Action(spec), a.common)
         }
     };
-    let is_action = matches!(endpoint, Endpoint::Action(_));
     let mut check = match common.secret.as_deref() {
+        _ if !signed => ReceiverCheck::unsigned(endpoint, common.url.clone()),
         Some(s) if !s.is_empty() => ReceiverCheck::new(endpoint, common.url.clone(), s),
-        _ if is_action => ReceiverCheck::unsigned(endpoint, common.url.clone()),
         _ => {
             eprintln!(
                 "synthflow-check: the webhook secret is missing: set SYNTHFLOW_WEBHOOK_SECRET (or --secret)"
