@@ -11,7 +11,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use contract_tests::receiver::generate::cases;
-use contract_tests::receiver::{check_receiver, ActionSpec, Endpoint, Property, ReceiverCheck, Verdict};
+use contract_tests::receiver::{
+    check_receiver, ActionSpec, Endpoint, Property, ReceiverCheck, Verdict,
+};
 use serde_json::Value;
 use synthflow::webhook::sign;
 use wiremock::matchers::any;
@@ -49,7 +51,10 @@ impl Receiver {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let port = line.trim().parse().unwrap_or_else(|_| panic!("receiver printed {line:?}"));
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("receiver printed {line:?}"));
         Receiver { child, port }
     }
 
@@ -75,7 +80,10 @@ fn check(args: &[&str], junit: &Path) -> (Output, String) {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(!stdout.contains(SECRET), "the secret leaked into the report");
+    assert!(
+        !stdout.contains(SECRET),
+        "the secret leaked into the report"
+    );
     (out, stdout)
 }
 
@@ -118,7 +126,10 @@ fn a_correct_receiver_holds_every_property_in_200_cases() {
     let (out, stdout) = check(&["post-call", "--url", &rcv.url("/hook")], &xml);
     let took = started.elapsed();
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("200 cases") && stdout.contains("8 of 8 properties hold"), "{stdout}");
+    assert!(
+        stdout.contains("200 cases") && stdout.contains("8 of 8 properties hold"),
+        "{stdout}"
+    );
     assert!(stdout.contains("repeat with --seed "), "{stdout}");
     assert!(took < Duration::from_secs(30), "took {took:?}");
     let (names, failures) = junit(&xml);
@@ -130,29 +141,77 @@ fn a_correct_receiver_holds_every_property_in_200_cases() {
 fn a_correct_inbound_webhook_and_action_hold_every_property() {
     let rcv = Receiver::start("correct");
     let (_d, xml) = tmp_junit();
-    let (out, stdout) = check(&["inbound", "--url", &rcv.url("/inbound"), "--cases", "60", "--seed", "4"], &xml);
+    let (out, stdout) = check(
+        &[
+            "inbound",
+            "--url",
+            &rcv.url("/inbound"),
+            "--cases",
+            "60",
+            "--seed",
+            "4",
+        ],
+        &xml,
+    );
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("PASS inbound_reply_is_call_inbound"), "{stdout}");
-    let (out, stdout) = check(&["action", "--url", &rcv.url("/action"), "--cases", "60", "--seed", "4"], &xml);
+    assert!(
+        stdout.contains("PASS inbound_reply_is_call_inbound"),
+        "{stdout}"
+    );
+    let (out, stdout) = check(
+        &[
+            "action",
+            "--url",
+            &rcv.url("/action"),
+            "--cases",
+            "60",
+            "--seed",
+            "4",
+        ],
+        &xml,
+    );
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("PASS action_reply_is_json"), "{stdout}");
     // The post-call receiver's path answers the action's body with 400: caught.
-    let (out, stdout) = check(&["inbound", "--url", &rcv.url("/action"), "--cases", "10", "--seed", "4"], &xml);
+    let (out, stdout) = check(
+        &[
+            "inbound",
+            "--url",
+            &rcv.url("/action"),
+            "--cases",
+            "10",
+            "--seed",
+            "4",
+        ],
+        &xml,
+    );
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(junit(&xml).1.contains(&"inbound_reply_is_call_inbound".to_owned()), "{stdout}");
+    assert!(
+        junit(&xml)
+            .1
+            .contains(&"inbound_reply_is_call_inbound".to_owned()),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn a_receiver_that_accepts_a_bad_signature_fails_the_refusal_properties() {
     let rcv = Receiver::start("accepts-bad-signature");
     let (_d, xml) = tmp_junit();
-    let (out, stdout) = check(&["post-call", "--url", &rcv.url("/hook"), "--seed", "11"], &xml);
+    let (out, stdout) = check(
+        &["post-call", "--url", &rcv.url("/hook"), "--seed", "11"],
+        &xml,
+    );
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FAIL bad_signature_refused"), "{stdout}");
     let (_, failures) = junit(&xml);
     assert_eq!(
         failures,
-        ["bad_signature_refused", "missing_signature_refused", "other_call_signature_refused"]
+        [
+            "bad_signature_refused",
+            "missing_signature_refused",
+            "other_call_signature_refused"
+        ]
     );
 }
 
@@ -160,7 +219,10 @@ fn a_receiver_that_accepts_a_bad_signature_fails_the_refusal_properties() {
 fn a_500_on_null_collected_variables_is_shrunk_to_that_field_with_a_signed_replay() {
     let rcv = Receiver::start("null-cv-500");
     let (_d, xml) = tmp_junit();
-    let (out, stdout) = check(&["post-call", "--url", &rcv.url("/hook"), "--seed", "5"], &xml);
+    let (out, stdout) = check(
+        &["post-call", "--url", &rcv.url("/hook"), "--seed", "5"],
+        &xml,
+    );
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let section: Vec<&str> = stdout
         .lines()
@@ -172,12 +234,22 @@ fn a_500_on_null_collected_variables_is_shrunk_to_that_field_with_a_signed_repla
         .find_map(|l| l.strip_prefix("    payload: "))
         .unwrap_or_else(|| panic!("no shrunk payload in {stdout}"));
     let shrunk: Value = serde_json::from_str(payload_line).unwrap();
-    let top: Vec<&str> = shrunk.as_object().unwrap().keys().map(String::as_str).collect();
+    let top: Vec<&str> = shrunk
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     let mut top_sorted = top.clone();
     top_sorted.sort();
     assert_eq!(top_sorted, ["call", "collected_variables"], "{shrunk}");
     assert_eq!(shrunk["collected_variables"], Value::Null);
-    let mut call_keys: Vec<&str> = shrunk["call"].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut call_keys: Vec<&str> = shrunk["call"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     call_keys.sort();
     assert_eq!(call_keys, ["call_id", "status"], "{shrunk}");
     // The replay line carries the signature of the shrunk payload's call id, not the secret.
@@ -187,11 +259,20 @@ fn a_500_on_null_collected_variables_is_shrunk_to_that_field_with_a_signed_repla
         .unwrap_or_else(|| panic!("no replay line in {stdout}"));
     let call_id = shrunk["call"]["call_id"].as_str().unwrap();
     assert!(replay.starts_with("curl "), "{replay}");
-    assert!(replay.contains(&format!("Synthflow-Signature: {}", sign(SECRET, call_id))), "{replay}");
+    assert!(
+        replay.contains(&format!("Synthflow-Signature: {}", sign(SECRET, call_id))),
+        "{replay}"
+    );
     assert!(replay.contains(&rcv.url("/hook")), "{replay}");
     let (_, failures) = junit(&xml);
-    assert!(failures.contains(&"no_server_error".to_owned()), "{failures:?}");
-    assert!(!failures.contains(&"bad_signature_refused".to_owned()), "{failures:?}");
+    assert!(
+        failures.contains(&"no_server_error".to_owned()),
+        "{failures:?}"
+    );
+    assert!(
+        !failures.contains(&"bad_signature_refused".to_owned()),
+        "{failures:?}"
+    );
 }
 
 #[test]
@@ -199,12 +280,21 @@ fn a_receiver_that_takes_12_s_fails_on_the_time_limit_well_within_two_minutes() 
     let rcv = Receiver::start("slow");
     let (_d, xml) = tmp_junit();
     let started = Instant::now();
-    let (out, stdout) = check(&["post-call", "--url", &rcv.url("/hook"), "--seed", "3"], &xml);
+    let (out, stdout) = check(
+        &["post-call", "--url", &rcv.url("/hook"), "--seed", "3"],
+        &xml,
+    );
     let took = started.elapsed();
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL answers_within_time_limit"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL answers_within_time_limit"),
+        "{stdout}"
+    );
     assert!(stdout.contains("no answer within 10000 ms"), "{stdout}");
-    assert!(stdout.contains("a timing failure is not shrunk"), "{stdout}");
+    assert!(
+        stdout.contains("a timing failure is not shrunk"),
+        "{stdout}"
+    );
     assert!(took < Duration::from_secs(60), "took {took:?}");
     let (_, failures) = junit(&xml);
     assert_eq!(failures, ["answers_within_time_limit"]);
@@ -232,7 +322,12 @@ async fn an_always_2xx_receiver_is_judged_by_its_side_effects_on_the_api_mock() 
             Property::OtherCallSignatureRefused,
         ] {
             let r = outcome.result(p).unwrap();
-            assert_eq!(r.verdict == Verdict::Holds, refuses, "{mode} {}", outcome.text());
+            assert_eq!(
+                r.verdict == Verdict::Holds,
+                refuses,
+                "{mode} {}",
+                outcome.text()
+            );
             assert!(
                 r.evidence.iter().any(|e| e.contains("--api-mock")),
                 "{mode}: {:?}",
@@ -240,7 +335,13 @@ async fn an_always_2xx_receiver_is_judged_by_its_side_effects_on_the_api_mock() 
             );
         }
         // It also answers 200 to malformed bodies: that is caught whatever the evidence.
-        assert_eq!(outcome.result(Property::MalformedBodyRefused).unwrap().verdict, Verdict::Fails);
+        assert_eq!(
+            outcome
+                .result(Property::MalformedBodyRefused)
+                .unwrap()
+                .verdict,
+            Verdict::Fails
+        );
     }
 }
 
@@ -270,7 +371,11 @@ async fn received_bodies(endpoint: Endpoint, seed: u64) -> Vec<Vec<u8>> {
 
 #[tokio::test]
 async fn a_seed_given_twice_gives_byte_identical_payload_sequences() {
-    for endpoint in [Endpoint::PostCall, Endpoint::Inbound, Endpoint::Action(ActionSpec::default())] {
+    for endpoint in [
+        Endpoint::PostCall,
+        Endpoint::Inbound,
+        Endpoint::Action(ActionSpec::default()),
+    ] {
         let a = received_bodies(endpoint.clone(), 42).await;
         let b = received_bodies(endpoint.clone(), 42).await;
         let c = received_bodies(endpoint.clone(), 43).await;

@@ -7,6 +7,7 @@
 //!   sequences), plus the probes (another identity, malformed bodies) sent beside each;
 //! - `properties`: the named properties and what one answer must satisfy for each;
 //! - `shrink`: reduce a failing payload to a minimal one that still fails, re-signed each step;
+//! - `config`: what a check is told ([`ReceiverCheck`]);
 //! - `run`: send, time, watch the API mock, stop early, decide;
 //! - `report`: the text report (with the `curl` replay line) and JUnit XML.
 //!
@@ -26,15 +27,17 @@
 
 use serde_json::Value;
 
+mod config;
 pub mod generate;
 pub mod properties;
 pub mod report;
 mod run;
 pub mod shrink;
 
+pub use config::{ReceiverCheck, RunError};
 pub use properties::Property;
 pub use report::{Outcome, PropertyResult, Verdict};
-pub use run::{check_receiver, ReceiverCheck, RunError};
+pub use run::check_receiver;
 
 /// The default custom-action body: the variables page's example.
 pub const DEFAULT_ACTION_TEMPLATE: &str =
@@ -193,7 +196,10 @@ fn fill(template: &str, vars: &Value, mode: Fill) -> String {
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(after.len());
         if name_len > 0 && after[name_len..].starts_with('}') {
-            let value = vars.get(&after[..name_len]).map(scalar_text).unwrap_or_default();
+            let value = vars
+                .get(&after[..name_len])
+                .map(scalar_text)
+                .unwrap_or_default();
             match mode {
                 Fill::Json => {
                     let quoted = Value::String(value).to_string();
@@ -260,10 +266,14 @@ mod tests {
     #[test]
     fn an_action_template_is_filled_json_escaped_and_the_url_percent_encoded() {
         let e = Endpoint::Action(ActionSpec::default());
-        let vars = json!({"call_id": "c\"1", "user_phone_number": "+1 555", "to_phone_number": null});
+        let vars =
+            json!({"call_id": "c\"1", "user_phone_number": "+1 555", "to_phone_number": null});
         let d = e.render("http://h/orders/{call_id}", &vars);
         let body: Value = serde_json::from_slice(d.body.as_deref().unwrap()).unwrap();
-        assert_eq!(body, json!({"id": "c\"1", "caller": "+1 555", "dialed_number": ""}));
+        assert_eq!(
+            body,
+            json!({"id": "c\"1", "caller": "+1 555", "dialed_number": ""})
+        );
         assert_eq!(d.url, "http://h/orders/c%221");
         assert_eq!(d.signed_over, "c\"1");
     }

@@ -152,7 +152,10 @@ pub fn judge_valid(endpoint: &Endpoint, answer: &Answer, limit: Duration) -> Vec
                 if accepted {
                     Ok(())
                 } else {
-                    Err(format!("a correctly signed delivery {}", answer.describe(limit)))
+                    Err(format!(
+                        "a correctly signed delivery {}",
+                        answer.describe(limit)
+                    ))
                 },
             ));
             out.push((
@@ -228,8 +231,12 @@ pub enum Refusal {
 /// How a delivery with a wrong or missing signature was answered.
 pub fn judge_refusal(answer: &Answer, limit: Duration) -> Refusal {
     match answer {
-        Answer::Status { code: 400..=499, .. } => Refusal::Refused,
-        Answer::Status { code: 200..=299, .. } => Refusal::Accepted,
+        Answer::Status {
+            code: 400..=499, ..
+        } => Refusal::Refused,
+        Answer::Status {
+            code: 200..=299, ..
+        } => Refusal::Accepted,
         Answer::TimedOut => Refusal::TimedOut,
         other => Refusal::Wrong(format!("{} (a refusal is a 4xx)", other.describe(limit))),
     }
@@ -238,17 +245,22 @@ pub fn judge_refusal(answer: &Answer, limit: Duration) -> Refusal {
 /// A malformed body: a 4xx.
 pub fn judge_malformed(answer: &Answer, limit: Duration) -> Option<Result<(), String>> {
     match answer {
-        Answer::Status { code: 400..=499, .. } => Some(Ok(())),
+        Answer::Status {
+            code: 400..=499, ..
+        } => Some(Ok(())),
         Answer::TimedOut => None,
-        other => Some(Err(format!("{}; a malformed body must get a 4xx", other.describe(limit)))),
+        other => Some(Err(format!(
+            "{}; a malformed body must get a 4xx",
+            other.describe(limit)
+        ))),
     }
 }
 
 /// The inbound reply: `{}`, or `{"call_inbound": {...}}` whose `override_model_id` (if any) is a
 /// string and `custom_variables` (if any) an object. An empty body is not the empty object.
 pub fn inbound_reply(body: &[u8]) -> Result<(), String> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| format!("the inbound reply is not JSON ({e})"))?;
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the inbound reply is not JSON ({e})"))?;
     let o = v
         .as_object()
         .ok_or("the inbound reply is not a JSON object")?;
@@ -262,12 +274,16 @@ pub fn inbound_reply(body: &[u8]) -> Result<(), String> {
         .ok_or("call_inbound in the reply is not an object")?;
     if let Some(m) = ci.get("override_model_id") {
         if !m.is_string() {
-            return Err(format!("call_inbound.override_model_id is not a string: {m}"));
+            return Err(format!(
+                "call_inbound.override_model_id is not a string: {m}"
+            ));
         }
     }
     if let Some(c) = ci.get("custom_variables") {
         if !c.is_object() {
-            return Err(format!("call_inbound.custom_variables is not an object: {c}"));
+            return Err(format!(
+                "call_inbound.custom_variables is not an object: {c}"
+            ));
         }
     }
     Ok(())
@@ -290,7 +306,11 @@ mod tests {
     #[test]
     fn a_500_fails_acceptance_and_server_error_but_not_the_time_limit() {
         let j = judge_valid(&Endpoint::PostCall, &status(500, ""), LIMIT);
-        let failed: Vec<_> = j.iter().filter(|(_, r)| r.is_err()).map(|(p, _)| *p).collect();
+        let failed: Vec<_> = j
+            .iter()
+            .filter(|(_, r)| r.is_err())
+            .map(|(p, _)| *p)
+            .collect();
         assert_eq!(failed, [Property::SignedAccepted, Property::NoServerError]);
     }
 
@@ -306,7 +326,10 @@ mod tests {
     fn inbound_replies_in_and_out_of_the_documented_shape() {
         assert!(inbound_reply(b"{}").is_ok());
         assert!(inbound_reply(br#"{"call_inbound": {}}"#).is_ok());
-        assert!(inbound_reply(br#"{"call_inbound": {"override_model_id": "", "custom_variables": {"a": 1}}}"#).is_ok());
+        assert!(inbound_reply(
+            br#"{"call_inbound": {"override_model_id": "", "custom_variables": {"a": 1}}}"#
+        )
+        .is_ok());
         assert!(inbound_reply(b"").is_err());
         assert!(inbound_reply(br#"{"ok": true}"#).is_err());
         assert!(inbound_reply(br#"{"call_inbound": {"override_model_id": 7}}"#).is_err());
@@ -317,11 +340,17 @@ mod tests {
     fn refusals_are_4xx_and_a_2xx_needs_other_evidence() {
         assert_eq!(judge_refusal(&status(401, ""), LIMIT), Refusal::Refused);
         assert_eq!(judge_refusal(&status(204, ""), LIMIT), Refusal::Accepted);
-        assert!(matches!(judge_refusal(&status(500, ""), LIMIT), Refusal::Wrong(_)));
+        assert!(matches!(
+            judge_refusal(&status(500, ""), LIMIT),
+            Refusal::Wrong(_)
+        ));
         assert_eq!(
             judge_retry(&status(200, "a"), &status(409, ""), LIMIT).map(|r| r.is_ok()),
             Some(false)
         );
-        assert_eq!(judge_retry(&status(200, "a"), &status(200, "b"), LIMIT), Some(Ok(())));
+        assert_eq!(
+            judge_retry(&status(200, "a"), &status(200, "b"), LIMIT),
+            Some(Ok(()))
+        );
     }
 }

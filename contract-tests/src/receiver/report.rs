@@ -104,13 +104,21 @@ impl PropertyResult {
     /// The `curl` line that replays the shrunk failure (signature value shown, secret not).
     pub fn replay(&self, header: &str) -> Option<String> {
         let s = self.shrunk.as_ref()?;
-        let mut line = format!("curl -sS -i -X {} {}", s.delivery.method, quote(&s.delivery.url));
+        let mut line = format!(
+            "curl -sS -i -X {} {}",
+            s.delivery.method,
+            quote(&s.delivery.url)
+        );
         if let Some(body) = &s.delivery.body {
             line.push_str(" -H 'Content-Type: application/json'");
             if let Some(sig) = &s.signature {
                 let _ = write!(line, " -H {}", quote(&format!("{header}: {sig}")));
             }
-            let _ = write!(line, " --data-binary {}", quote(&String::from_utf8_lossy(body)));
+            let _ = write!(
+                line,
+                " --data-binary {}",
+                quote(&String::from_utf8_lossy(body))
+            );
         } else if let Some(sig) = &s.signature {
             let _ = write!(line, " -H {}", quote(&format!("{header}: {sig}")));
         }
@@ -196,7 +204,11 @@ impl Outcome {
                     let _ = writeln!(t, "SKIP {name}: {why}");
                 }
                 Verdict::Fails => {
-                    let _ = writeln!(t, "FAIL {name} ({} of {} checked failed)", r.failed, r.checked);
+                    let _ = writeln!(
+                        t,
+                        "FAIL {name} ({} of {} checked failed)",
+                        r.failed, r.checked
+                    );
                     for f in &r.failures {
                         let _ = writeln!(t, "    {f}");
                     }
@@ -230,7 +242,11 @@ impl Outcome {
                 }
             }
         }
-        let passed = self.results.iter().filter(|r| r.verdict == Verdict::Holds).count();
+        let passed = self
+            .results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Holds)
+            .count();
         if let Some(why) = &self.stopped_early {
             let _ = writeln!(t, "{why}");
         }

@@ -13,8 +13,7 @@
 //! receiver that never answers gets a verdict in about `max_timeouts × time limit`.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -22,139 +21,12 @@ use synthflow::webhook::sign;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use super::config::{ApiMockSource, ReceiverCheck, RunError};
 use super::generate::{self, MalformedKind};
 use super::properties::{self, Answer, Property, Refusal};
 use super::report::{Example, Outcome, PropertyResult, Shrunk};
 use super::shrink;
-use super::{Delivery, Endpoint};
-
-/// What to check and how. Built with [`ReceiverCheck::new`] and the builder methods.
-pub struct ReceiverCheck {
-    /// Which endpoint.
-    pub endpoint: Endpoint,
-    /// Its URL (for an action, `{variable}` placeholders are filled in).
-    pub url: String,
-    secret: Option<String>,
-    /// The signature header's wire name (default `Synthflow-Signature`).
-    pub header: String,
-    /// The seed of the payload sequence.
-    pub seed: u64,
-    /// How many cases.
-    pub cases: usize,
-    /// Per-request time limit (default 10 s, the inbound budget too).
-    pub time_limit: Duration,
-    /// Stop checking a property after this many failures (default 3).
-    pub max_failures: usize,
-    /// Stop the run after this many requests got no answer in time (default 2).
-    pub max_timeouts: usize,
-    /// Candidates tried per shrink (default 400); shrinking as a whole stops after 30 s.
-    pub shrink_budget: usize,
-    api_mock: Option<ApiMockSource>,
-}
-
-enum ApiMockSource {
-    Addr(SocketAddr),
-    Listener(TcpListener),
-}
-
-impl fmt::Debug for ReceiverCheck {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReceiverCheck")
-            .field("endpoint", &self.endpoint)
-            .field("url", &self.url)
-            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
-            .field("header", &self.header)
-            .field("seed", &self.seed)
-            .field("cases", &self.cases)
-            .field("time_limit", &self.time_limit)
-            .finish()
-    }
-}
-
-impl ReceiverCheck {
-    /// A check of `endpoint` at `url`, deliveries signed with `secret`; 200 cases, seed 0,
-    /// 10 s limit, no API mock.
-    pub fn new(endpoint: Endpoint, url: impl Into<String>, secret: impl Into<String>) -> Self {
-        let mut c = ReceiverCheck::unsigned(endpoint, url);
-        c.secret = Some(secret.into());
-        c
-    }
-
-    /// A check without signatures (a custom action, which Synthflow does not sign): the refusal
-    /// properties are not checked.
-    pub fn unsigned(endpoint: Endpoint, url: impl Into<String>) -> Self {
-        ReceiverCheck {
-            endpoint,
-            url: url.into(),
-            secret: None,
-            header: synthflow::webhook::SIGNATURE_HEADER.to_owned(),
-            seed: 0,
-            cases: 200,
-            time_limit: Duration::from_secs(10),
-            max_failures: 3,
-            max_timeouts: 2,
-            shrink_budget: 400,
-            api_mock: None,
-        }
-    }
-
-    /// Sets the seed.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Sets the number of cases.
-    pub fn cases(mut self, cases: usize) -> Self {
-        self.cases = cases;
-        self
-    }
-
-    /// Sets the per-request time limit.
-    pub fn time_limit(mut self, limit: Duration) -> Self {
-        self.time_limit = limit;
-        self
-    }
-
-    /// Sets the signature header's name.
-    pub fn header(mut self, name: impl Into<String>) -> Self {
-        self.header = name.into();
-        self
-    }
-
-    /// Runs an API mock on `addr` (the receiver is configured with `http://ADDR/v2` as its API
-    /// base): a delivery answered 2xx then counts as refused when no API request follows it.
-    pub fn api_mock_addr(mut self, addr: SocketAddr) -> Self {
-        self.api_mock = Some(ApiMockSource::Addr(addr));
-        self
-    }
-
-    /// The same on a listener already bound (tests bind port 0 first and pass the port on).
-    pub fn api_mock_listener(mut self, listener: TcpListener) -> Self {
-        self.api_mock = Some(ApiMockSource::Listener(listener));
-        self
-    }
-}
-
-/// Why a check could not start.
-#[derive(Debug)]
-pub enum RunError {
-    /// The API mock's address could not be bound.
-    ApiMock(std::io::Error),
-    /// The HTTP client could not be built.
-    Client(String),
-}
-
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RunError::ApiMock(e) => write!(f, "cannot start the API mock: {e}"),
-            RunError::Client(e) => write!(f, "cannot build the HTTP client: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
+use super::Delivery;
 
 /// Which request of a case.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,7 +66,9 @@ impl Sender<'_> {
         let secret = self.check.secret.as_deref();
         let sig = match (probe, secret) {
             (_, None) | (Probe::MissingSignature, _) => None,
-            (Probe::BadSignature, Some(s)) => Some(sign(&format!("{s}\u{0}not-it"), &d.signed_over)),
+            (Probe::BadSignature, Some(s)) => {
+                Some(sign(&format!("{s}\u{0}not-it"), &d.signed_over))
+            }
             (Probe::OtherCall(id), Some(s)) => Some(sign(s, id)),
             (Probe::Valid | Probe::Malformed(_), Some(s)) => Some(sign(s, &d.signed_over)),
         };
@@ -207,7 +81,8 @@ impl Sender<'_> {
 
     async fn send(&mut self, probe: &Probe, payload: &Value) -> Answer {
         let (d, sig) = self.request(probe, payload);
-        let method = reqwest::Method::from_bytes(d.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+        let method =
+            reqwest::Method::from_bytes(d.method.as_bytes()).unwrap_or(reqwest::Method::POST);
         let mut req = self.http.request(method, &d.url);
         if let Some(body) = d.body {
             req = req.header("content-type", "application/json").body(body);
@@ -267,7 +142,13 @@ impl Tally {
             .is_some_and(|r| r.failed < self.max_failures)
     }
 
-    fn record(&mut self, p: Property, verdict: Result<(), String>, example: Example, evidence: &str) {
+    fn record(
+        &mut self,
+        p: Property,
+        verdict: Result<(), String>,
+        example: Example,
+        evidence: &str,
+    ) {
         let Some(r) = self.results.get_mut(&p) else {
             return;
         };
@@ -311,7 +192,9 @@ pub async fn check_receiver(check: ReceiverCheck) -> Result<Outcome, RunError> {
             };
             let server = MockServer::builder().listener(listener).start().await;
             Mock::given(any())
-                .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"status": "ok"})))
+                .respond_with(
+                    ResponseTemplate::new(200).set_body_json(serde_json::json!({"status": "ok"})),
+                )
                 .mount(&server)
                 .await;
             Some(server)
@@ -320,7 +203,10 @@ pub async fn check_receiver(check: ReceiverCheck) -> Result<Outcome, RunError> {
     let signed = check.secret.is_some();
     let props = Property::for_endpoint(&check.endpoint, signed);
     let mut tally = Tally {
-        results: props.iter().map(|p| (*p, PropertyResult::new(*p))).collect(),
+        results: props
+            .iter()
+            .map(|p| (*p, PropertyResult::new(*p)))
+            .collect(),
         max_failures: check.max_failures,
     };
     let mut sender = Sender {
@@ -356,12 +242,25 @@ pub async fn check_receiver(check: ReceiverCheck) -> Result<Outcome, RunError> {
             for (p, v) in properties::judge_valid(&check.endpoint, &first, limit) {
                 tally.record(p, v, ex(Probe::Valid, &case.payload), "");
             }
-            if tally.wants(Property::RetrySameAnswer) && first != Answer::TimedOut && !sender.out_of_time() {
+            if tally.wants(Property::RetrySameAnswer)
+                && first != Answer::TimedOut
+                && !sender.out_of_time()
+            {
                 let second = sender.send(&Probe::Valid, &case.payload).await;
                 sent += 1;
-                tally.record(Property::WithinTimeLimit, properties::judge_time(&second, limit), ex(Probe::Valid, &case.payload), "");
+                tally.record(
+                    Property::WithinTimeLimit,
+                    properties::judge_time(&second, limit),
+                    ex(Probe::Valid, &case.payload),
+                    "",
+                );
                 if let Some(v) = properties::judge_retry(&first, &second, limit) {
-                    tally.record(Property::RetrySameAnswer, v, ex(Probe::Valid, &case.payload), "");
+                    tally.record(
+                        Property::RetrySameAnswer,
+                        v,
+                        ex(Probe::Valid, &case.payload),
+                        "",
+                    );
                 }
             }
         }
@@ -370,10 +269,20 @@ pub async fn check_receiver(check: ReceiverCheck) -> Result<Outcome, RunError> {
                 let probe = Probe::Malformed(kind);
                 let a = sender.send(&probe, &case.payload).await;
                 sent += 1;
-                tally.record(Property::WithinTimeLimit, properties::judge_time(&a, limit), ex(probe.clone(), &case.payload), "");
+                tally.record(
+                    Property::WithinTimeLimit,
+                    properties::judge_time(&a, limit),
+                    ex(probe.clone(), &case.payload),
+                    "",
+                );
                 if let Some(v) = properties::judge_malformed(&a, limit) {
                     let v = v.map_err(|m| format!("{}: {m}", kind.name()));
-                    tally.record(Property::MalformedBodyRefused, v, ex(probe, &case.payload), "");
+                    tally.record(
+                        Property::MalformedBodyRefused,
+                        v,
+                        ex(probe, &case.payload),
+                        "",
+                    );
                 }
             }
         }
@@ -388,11 +297,19 @@ pub async fn check_receiver(check: ReceiverCheck) -> Result<Outcome, RunError> {
             }
             let a = sender.send(&probe, &case.probe).await;
             sent += 1;
-            tally.record(Property::WithinTimeLimit, properties::judge_time(&a, limit), ex(probe.clone(), &case.probe), "");
+            tally.record(
+                Property::WithinTimeLimit,
+                properties::judge_time(&a, limit),
+                ex(probe.clone(), &case.probe),
+                "",
+            );
             let (verdict, evidence) = match properties::judge_refusal(&a, limit) {
                 Refusal::Refused => (Ok(()), "a 4xx status"),
                 Refusal::Accepted => (
-                    Err(format!("{}; without --api-mock a 2xx is not a refusal", a.describe(limit))),
+                    Err(format!(
+                        "{}; without --api-mock a 2xx is not a refusal",
+                        a.describe(limit)
+                    )),
                     "the status (no --api-mock to watch for side effects)",
                 ),
                 Refusal::Wrong(m) => (Err(m), "the status"),
@@ -460,32 +377,55 @@ async fn side_effect_phase(
             payload: payload.clone(),
             shrinkable: true,
         };
-        tally.record(Property::WithinTimeLimit, properties::judge_time(&a, limit), example.clone(), "");
+        tally.record(
+            Property::WithinTimeLimit,
+            properties::judge_time(&a, limit),
+            example.clone(),
+            "",
+        );
         match properties::judge_refusal(&a, limit) {
             Refusal::Refused => tally.record(p, Ok(()), example, "a 4xx status"),
             Refusal::Wrong(m) => tally.record(p, Err(m), example, "the status"),
             Refusal::TimedOut => {}
             Refusal::Accepted => {
                 let identity = sender.check.endpoint.signed_over(&payload);
-                pending.push((p, Example { shrinkable: false, ..example }, identity));
+                pending.push((
+                    p,
+                    Example {
+                        shrinkable: false,
+                        ..example
+                    },
+                    identity,
+                ));
             }
         }
     }
     let _ = settle(server).await;
-    let new: Vec<String> = requests(server).await.into_iter().skip(valid_effects).collect();
+    let new: Vec<String> = requests(server)
+        .await
+        .into_iter()
+        .skip(valid_effects)
+        .collect();
     let mut explained = vec![false; new.len()];
     let mut verdicts = Vec::new();
     for (p, example, identity) in pending {
         let encoded = super::percent_encode(&identity);
         let hits: Vec<usize> = (0..new.len())
-            .filter(|i| !identity.is_empty() && (new[*i].contains(&identity) || new[*i].contains(&encoded)))
+            .filter(|i| {
+                !identity.is_empty() && (new[*i].contains(&identity) || new[*i].contains(&encoded))
+            })
             .collect();
         for i in &hits {
             explained[*i] = true;
         }
         verdicts.push((p, example, hits.first().map(|i| new[*i].clone())));
     }
-    let unexplained: Vec<&String> = new.iter().zip(&explained).filter(|(_, e)| !**e).map(|(r, _)| r).collect();
+    let unexplained: Vec<&String> = new
+        .iter()
+        .zip(&explained)
+        .filter(|(_, e)| !**e)
+        .map(|(r, _)| r)
+        .collect();
     for (p, example, hit) in verdicts {
         let verdict = if let Some(req) = hit {
             Err(format!("answered 2xx and then called the API: {req}"))
@@ -499,7 +439,12 @@ async fn side_effect_phase(
         } else {
             Ok(())
         };
-        tally.record(p, verdict, example, "side effects: requests to the API mock (--api-mock)");
+        tally.record(
+            p,
+            verdict,
+            example,
+            "side effects: requests to the API mock (--api-mock)",
+        );
     }
     sent
 }
@@ -533,7 +478,12 @@ async fn settle(server: &MockServer) -> usize {
 }
 
 /// Whether `payload` sent as `probe` still fails `p`.
-async fn still_fails(sender: &mut Sender<'_>, p: Property, probe: &Probe, payload: &Value) -> Option<bool> {
+async fn still_fails(
+    sender: &mut Sender<'_>,
+    p: Property,
+    probe: &Probe,
+    payload: &Value,
+) -> Option<bool> {
     let limit = sender.check.time_limit;
     let first = sender.send(probe, payload).await;
     if first == Answer::TimedOut {
@@ -542,10 +492,17 @@ async fn still_fails(sender: &mut Sender<'_>, p: Property, probe: &Probe, payloa
     let fails = match p {
         Property::RetrySameAnswer => {
             let second = sender.send(probe, payload).await;
-            matches!(properties::judge_retry(&first, &second, limit), Some(Err(_)))
+            matches!(
+                properties::judge_retry(&first, &second, limit),
+                Some(Err(_))
+            )
         }
-        Property::MalformedBodyRefused => matches!(properties::judge_malformed(&first, limit), Some(Err(_))),
-        p if p.is_refusal() => !matches!(properties::judge_refusal(&first, limit), Refusal::Refused),
+        Property::MalformedBodyRefused => {
+            matches!(properties::judge_malformed(&first, limit), Some(Err(_)))
+        }
+        p if p.is_refusal() => {
+            !matches!(properties::judge_refusal(&first, limit), Refusal::Refused)
+        }
         p => properties::judge_valid(&sender.check.endpoint, &first, limit)
             .into_iter()
             .any(|(q, v)| q == p && v.is_err()),
@@ -572,13 +529,19 @@ async fn shrink_failures(sender: &mut Sender<'_>, tally: &mut Tally) -> usize {
         let mut steps = 0;
         'outer: loop {
             for c in shrink::candidates(&current, required) {
-                if tries >= sender.check.shrink_budget || Instant::now() >= deadline || sender.timeouts > before {
+                if tries >= sender.check.shrink_budget
+                    || Instant::now() >= deadline
+                    || sender.timeouts > before
+                {
                     break 'outer;
                 }
                 tries += 1;
                 // A retry check needs an id the receiver has not seen yet (it may deduplicate).
                 let c = if r.property == Property::RetrySameAnswer {
-                    sender.check.endpoint.with_identity(&c, &format!("{base_id}-r{tries}"))
+                    sender
+                        .check
+                        .endpoint
+                        .with_identity(&c, &format!("{base_id}-r{tries}"))
                 } else {
                     c
                 };

@@ -27,7 +27,9 @@ fn protected(pointer: &str, required: &[&str]) -> bool {
 
 /// Whether anything below `pointer` is required (the value may then not be replaced whole).
 fn holds_required(pointer: &str, required: &[&str]) -> bool {
-    required.iter().any(|r| r.starts_with(&format!("{pointer}/")))
+    required
+        .iter()
+        .any(|r| r.starts_with(&format!("{pointer}/")))
 }
 
 /// The payloads one step simpler than `value`, most reducing first.
@@ -201,7 +203,8 @@ mod tests {
 
     #[test]
     fn a_property_that_needs_a_long_string_keeps_some_of_it() {
-        let start = json!({"call": {"call_id": "c", "status": "s"}, "transcript": "x".repeat(1000)});
+        let start =
+            json!({"call": {"call_id": "c", "status": "s"}, "transcript": "x".repeat(1000)});
         let (small, _) = shrink_with(&start, REQUIRED, 1000, |v| {
             v["transcript"].as_str().is_some_and(|t| t.len() > 100)
         });

@@ -25,7 +25,12 @@ pub struct Common {
     #[arg(long, value_name = "URL")]
     url: String,
     /// The webhook secret (prefer the env var: a flag shows in `ps`). Never printed.
-    #[arg(long, env = "SYNTHFLOW_WEBHOOK_SECRET", hide_env_values = true, value_name = "S")]
+    #[arg(
+        long,
+        env = "SYNTHFLOW_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_name = "S"
+    )]
     secret: Option<String>,
     /// The signature header's wire name.
     #[arg(long, default_value = synthflow::webhook::SIGNATURE_HEADER, value_name = "NAME")]

@@ -21,6 +21,9 @@ use synthflow::webhook::{Lead, PostCallWebhook, WebhookCall};
 
 use super::Endpoint;
 
+mod fields;
+use fields::*;
+
 /// Call statuses the webhook page lists that the get-call document does not.
 pub const WEBHOOK_ONLY_STATUSES: &[&str] = &[
     "user-canceled",
@@ -194,255 +197,35 @@ pub fn end_reasons() -> Vec<String> {
         .collect()
 }
 
-fn pick<'a>(rng: &mut ChaCha8Rng, items: &'a [&'a str]) -> &'a str {
-    items[rng.random_range(0..items.len())]
-}
-
-fn hex(rng: &mut ChaCha8Rng, n: usize) -> String {
-    (0..n)
-        .map(|_| char::from_digit(rng.random_range(0..16u32), 16).unwrap_or('0'))
-        .collect()
-}
-
-/// A call id: a UUID v4 mostly, sometimes a Bubble-style id (`1700000000000x123...`).
-fn call_id(rng: &mut ChaCha8Rng) -> String {
-    if rng.random_bool(0.15) {
-        let ms: u64 = rng.random_range(1_600_000_000_000..1_800_000_000_000);
-        let tail: u64 = rng.random_range(100_000_000_000_000_000..999_999_999_999_999_999);
-        return format!("{ms}x{tail}");
-    }
-    let variant = ['8', '9', 'a', 'b'][rng.random_range(0..4)];
-    format!(
-        "{}-{}-4{}-{variant}{}-{}",
-        hex(rng, 8),
-        hex(rng, 4),
-        hex(rng, 3),
-        hex(rng, 3),
-        hex(rng, 12)
-    )
-}
-
-/// A phone number: E.164 mostly; `form` 1 drops the `+`, 2 formats with spaces.
-fn phone(rng: &mut ChaCha8Rng, form: u32) -> String {
-    let area = rng.random_range(201..990u32);
-    let line = rng.random_range(2_000_000..9_999_999u32);
-    match form {
-        1 => format!("1{area}{line}"),
-        2 => format!("+1 {area} {} {}", line / 10_000, line % 10_000),
-        _ => format!("+1{area}{line}"),
-    }
-}
-
-fn any_phone(rng: &mut ChaCha8Rng) -> String {
-    let form = match rng.random_range(0..10) {
-        0 => 1,
-        1 => 2,
-        _ => 0,
-    };
-    phone(rng, form)
-}
-
-const PHRASES: &[&str] = &[
-    "Hello, this is Ava from Acme Dental.",
-    "Yes, Tuesday at 3 works for me.",
-    "Grüß Gott, können Sie mich zurückrufen?",
-    "こんにちは、予約を確認したいです。",
-    "مرحبا، أريد تغيير موعدي",
-    "Thanks! 😀👍🏽 See you then.",
-    "He said \"call me back\" \\ later.",
-    "e\u{301}te\u{301} — zero\u{200b}width and tab\there",
-    "Можно перенести на завтра?",
-    "I'd like to cancel order #A-1093.",
-    "",
-];
-
-fn transcript(rng: &mut ChaCha8Rng, long: bool) -> String {
-    let turns = if long {
-        rng.random_range(2_000..4_000)
-    } else {
-        rng.random_range(1..12)
-    };
-    let mut t = String::new();
-    for k in 0..turns {
-        t.push_str(if k % 2 == 0 { "\nbot: " } else { "\nhuman: " });
-        t.push_str(pick(rng, PHRASES));
-    }
-    t
-}
-
-fn iso_time(rng: &mut ChaCha8Rng) -> String {
-    let (y, mo, d) = (
-        rng.random_range(2024..2027),
-        rng.random_range(1..13),
-        rng.random_range(1..29),
-    );
-    let (h, mi, s) = (
-        rng.random_range(0..24),
-        rng.random_range(0..60),
-        rng.random_range(0..60),
-    );
-    match rng.random_range(0..3) {
-        0 => format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"),
-        1 => format!(
-            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}+00:00",
-            rng.random_range(0..1000)
-        ),
-        _ => format!(
-            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{}{:02}:00",
-            if rng.random_bool(0.5) { '+' } else { '-' },
-            rng.random_range(0..12)
-        ),
-    }
-}
-
-fn variable_value(rng: &mut ChaCha8Rng) -> Value {
-    match rng.random_range(0..6) {
-        0 => json!(rng.random_range(0..10_000)),
-        1 => json!(rng.random_bool(0.5)),
-        2 => json!(rng.random_range(0..100_000) as f64 / 100.0),
-        _ => json!(pick(rng, PHRASES)),
-    }
-}
-
-const VARIABLE_NAMES: &[&str] = &[
-    "user_name",
-    "order_id",
-    "appointment_time",
-    "email",
-    "zip_code",
-    "wants_callback",
-];
-
-fn variables(rng: &mut ChaCha8Rng) -> Map<String, Value> {
-    let mut m = Map::new();
-    for _ in 0..rng.random_range(0..4) {
-        let name = pick(rng, VARIABLE_NAMES).to_owned();
-        m.insert(
-            name,
-            json!({"value": variable_value(rng), "collected": true}),
-        );
-    }
-    m
-}
-
-/// `collected_variables` in one of the documented shapes: 0 flat, 1 keyed by agent id, 2 empty.
-fn collected_variables(rng: &mut ChaCha8Rng, shape: usize, model_id: &str) -> Value {
-    match shape {
-        0 => Value::Object(variables(rng)),
-        1 => {
-            let mut by_agent = Map::new();
-            by_agent.insert(model_id.to_owned(), Value::Object(variables(rng)));
-            if rng.random_bool(0.2) {
-                by_agent.insert(format!("agent_{}", hex(rng, 6)), Value::Object(variables(rng)));
-            }
-            Value::Object(by_agent)
-        }
-        _ => json!({}),
-    }
-}
-
-fn executed_actions(rng: &mut ChaCha8Rng) -> Map<String, Value> {
-    let mut m = Map::new();
-    if rng.random_bool(0.6) {
-        let failed = rng.random_bool(0.2);
-        m.insert(
-            "extract_info_1".into(),
-            json!({
-                "name": "extract_info_1",
-                "action_type": "extract_info_action_type",
-                "description": "What does the caller want to buy?",
-                "parameters_hard_coded": {
-                    "identifier": "purchase",
-                    "condition": "The caller names a product",
-                    "choices": ["car", "bike", "boat"],
-                    "examples": ["I want a car"]
-                },
-                "error_message": if failed { json!("extraction failed") } else { json!("") },
-                "return_value": if failed { json!({}) } else { json!({"purchase": pick(rng, &["car", "bike", "boat"])}) }
-            }),
-        );
-    }
-    if rng.random_bool(0.5) {
-        let name = format!("check_order_{}", rng.random_range(1..4));
-        m.insert(
-            name.clone(),
-            json!({
-                "name": name,
-                "action_type": "custom_action",
-                "description": "Look up an order's status",
-                "error_message": if rng.random_bool(0.2) { json!("timeout after 10s") } else { Value::Null },
-                "return_value": {"status": pick(rng, &["shipped", "pending", "lost"]), "eta_days": rng.random_range(0..9)}
-            }),
-        );
-    }
-    m
-}
-
-const ANALYSIS_FIELDS: &[&str] = &[
-    "persona",
-    "style",
-    "steps",
-    "goal",
-    "user_sentiment",
-    "call_completion",
-    "answered_by_human",
-    "call_summary",
-];
-
-fn analysis(rng: &mut ChaCha8Rng) -> Map<String, Value> {
-    let mut m = Map::new();
-    for f in ANALYSIS_FIELDS {
-        let v = match rng.random_range(0..5) {
-            0 => json!(true),
-            1 => json!(false),
-            2 => json!("partial"),
-            3 => json!("not_applicable"),
-            _ => Value::Null,
-        };
-        let fb = if v == json!(true) || v.is_null() {
-            String::new()
-        } else {
-            pick(rng, PHRASES).to_owned()
-        };
-        m.insert((*f).to_owned(), v);
-        m.insert(format!("{f}_feedback"), json!(fb));
-    }
-    m
-}
-
-fn unknown_value(rng: &mut ChaCha8Rng) -> Value {
-    match rng.random_range(0..5) {
-        0 => Value::Null,
-        1 => json!(rng.random_range(-5..1_000_000)),
-        2 => json!({"nested": {"deeper": [1, "two", null]}}),
-        3 => json!([pick(rng, PHRASES)]),
-        _ => json!(pick(rng, PHRASES)),
-    }
-}
-
-fn add_unknown_members(rng: &mut ChaCha8Rng, o: &mut Map<String, Value>, p: f64) {
-    while rng.random_bool(p) {
-        let key = format!("x_{}", hex(rng, 5));
-        let value = unknown_value(rng);
-        o.insert(key, value);
-    }
-}
-
 fn post_call(i: usize, rng: &mut ChaCha8Rng) -> Value {
     let statuses = statuses();
     let reasons = end_reasons();
     let status = CallStatus::from(statuses[i % statuses.len()].as_str());
     let reason = EndCallReason::from(reasons[i % reasons.len()].as_str());
     let model_id = format!("agent_{}", hex(rng, 10));
-    let custom = (reason.as_str() == "custom_end_call").then(|| "Customer is being abusive".to_owned());
+    let custom =
+        (reason.as_str() == "custom_end_call").then(|| "Customer is being abusive".to_owned());
     let long = rng.random_bool(0.04);
     let mut prompt_variables = Map::new();
-    prompt_variables.insert("customer_name".into(), json!(pick(rng, &["Ada", "Ōsaka Tarō", "Zoë"])));
+    prompt_variables.insert(
+        "customer_name".into(),
+        json!(pick(rng, &["Ada", "Ōsaka Tarō", "Zoë"])),
+    );
     let typed = PostCallWebhook {
         status: Some(status.as_str().to_owned()),
-        error_message: Some(if status.as_str() == "failed" { "carrier error 503".into() } else { String::new() }),
+        error_message: Some(if status.as_str() == "failed" {
+            "carrier error 503".into()
+        } else {
+            String::new()
+        }),
         lead: Some(Lead {
-            name: Some(pick(rng, &["Ada Lovelace", "José Núñez", "李雷", "O'Brien \"Bob\""]).to_owned()),
+            name: Some(
+                pick(
+                    rng,
+                    &["Ada Lovelace", "José Núñez", "李雷", "O'Brien \"Bob\""],
+                )
+                .to_owned(),
+            ),
             phone_number: Some(any_phone(rng)),
             prompt_variables: Some(prompt_variables),
             extra: Map::new(),
@@ -452,7 +235,19 @@ fn post_call(i: usize, rng: &mut ChaCha8Rng) -> Value {
             end_call_reason: Some(reason),
             custom_end_call_reason: Some(custom),
             model_id: Some(model_id.clone()),
-            timezone: Some(pick(rng, &["Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC", "America/Argentina/Buenos_Aires"]).to_owned()),
+            timezone: Some(
+                pick(
+                    rng,
+                    &[
+                        "Europe/Berlin",
+                        "America/New_York",
+                        "Asia/Tokyo",
+                        "UTC",
+                        "America/Argentina/Buenos_Aires",
+                    ],
+                )
+                .to_owned(),
+            ),
             call_id: Some(call_id(rng)),
             duration: Some(rng.random_range(0..3_600)),
             start_time: Some(iso_time(rng)),
@@ -476,7 +271,10 @@ fn post_call(i: usize, rng: &mut ChaCha8Rng) -> Value {
     }
     // Coverage: every other case nulls the next nullable member; any may also be null or absent.
     if i % 2 == 1 {
-        set_null(&mut v, NULLABLE_POST_CALL[(i / 2) % NULLABLE_POST_CALL.len()]);
+        set_null(
+            &mut v,
+            NULLABLE_POST_CALL[(i / 2) % NULLABLE_POST_CALL.len()],
+        );
     }
     for p in NULLABLE_POST_CALL {
         match rng.random_range(0..100) {
@@ -522,7 +320,10 @@ fn inbound(i: usize, rng: &mut ChaCha8Rng) -> Value {
 fn action(i: usize, template: &str, rng: &mut ChaCha8Rng) -> Value {
     let mut m = Map::new();
     m.insert("call_id".into(), json!(call_id(rng)));
-    m.insert("twilio_call_sid".into(), json!(format!("CA{}", hex(rng, 32))));
+    m.insert(
+        "twilio_call_sid".into(),
+        json!(format!("CA{}", hex(rng, 32))),
+    );
     m.insert("to_phone_number".into(), json!(any_phone(rng)));
     m.insert("from_phone_number".into(), json!(any_phone(rng)));
     m.insert("user_phone_number".into(), json!(any_phone(rng)));
@@ -575,10 +376,15 @@ mod tests {
     fn the_first_cases_walk_every_status_and_end_reason() {
         let cs = cases(&Endpoint::PostCall, 3, 40);
         for s in statuses() {
-            assert!(cs.iter().any(|c| c.payload["call"]["status"] == json!(s)), "{s}");
+            assert!(
+                cs.iter().any(|c| c.payload["call"]["status"] == json!(s)),
+                "{s}"
+            );
         }
         for r in end_reasons() {
-            let seen = cs.iter().any(|c| c.payload.pointer("/call/end_call_reason") == Some(&json!(r)));
+            let seen = cs
+                .iter()
+                .any(|c| c.payload.pointer("/call/end_call_reason") == Some(&json!(r)));
             assert!(seen || r == "undefined" || cs.len() < 40, "{r}");
         }
     }
@@ -587,9 +393,14 @@ mod tests {
     fn every_nullable_member_is_null_in_some_case_and_present_in_another() {
         let cs = cases(&Endpoint::PostCall, 9, 200);
         for p in NULLABLE_POST_CALL {
-            assert!(cs.iter().any(|c| c.payload.pointer(p) == Some(&Value::Null)), "null {p}");
             assert!(
-                cs.iter().any(|c| c.payload.pointer(p).is_some_and(|v| !v.is_null())),
+                cs.iter()
+                    .any(|c| c.payload.pointer(p) == Some(&Value::Null)),
+                "null {p}"
+            );
+            assert!(
+                cs.iter()
+                    .any(|c| c.payload.pointer(p).is_some_and(|v| !v.is_null())),
                 "present {p}"
             );
         }
@@ -602,7 +413,10 @@ mod tests {
             // The typed model's `duration` is an integer; the string and float forms seen live
             // are sent on purpose, so take them out before decoding.
             let mut typed = c.payload.clone();
-            if typed.pointer("/call/duration").is_some_and(|d| !d.is_i64() && !d.is_null()) {
+            if typed
+                .pointer("/call/duration")
+                .is_some_and(|d| !d.is_i64() && !d.is_null())
+            {
                 off_model_durations += 1;
                 remove(&mut typed, "/call/duration");
             }
@@ -611,7 +425,10 @@ mod tests {
             for r in Endpoint::PostCall.required_fields() {
                 assert!(c.payload.pointer(r).is_some_and(|v| !v.is_null()), "{r}");
             }
-            assert_ne!(Endpoint::PostCall.signed_over(&c.probe), Endpoint::PostCall.signed_over(&c.payload));
+            assert_ne!(
+                Endpoint::PostCall.signed_over(&c.probe),
+                Endpoint::PostCall.signed_over(&c.payload)
+            );
         }
         assert!(off_model_durations > 0);
     }
@@ -634,6 +451,9 @@ mod tests {
                 .as_str()
                 .is_some_and(|t| t.len() > 50_000)
         });
-        assert!(flat && nested && long, "flat {flat} nested {nested} long {long}");
+        assert!(
+            flat && nested && long,
+            "flat {flat} nested {nested} long {long}"
+        );
     }
 }
