@@ -177,6 +177,9 @@ impl Endpoint {
     }
 }
 
+/// The most characters of one variable filled into a URL.
+const URL_VALUE_CHARS: usize = 256;
+
 #[derive(Clone, Copy)]
 enum Fill {
     Json,
@@ -185,7 +188,8 @@ enum Fill {
 
 /// Replaces each `{name}` (name: ASCII letters, digits, `_`) in `template` with the variable of
 /// that name in `vars`: JSON-escaped (without quotes) in a body, percent-encoded in a URL. A
-/// placeholder with no variable becomes the empty string.
+/// placeholder with no variable becomes the empty string; a URL takes at most
+/// [`URL_VALUE_CHARS`] characters of a value.
 fn fill(template: &str, vars: &Value, mode: Fill) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
@@ -205,7 +209,12 @@ fn fill(template: &str, vars: &Value, mode: Fill) -> String {
                     let quoted = Value::String(value).to_string();
                     out.push_str(&quoted[1..quoted.len() - 1]);
                 }
-                Fill::Url => out.push_str(&percent_encode(&value)),
+                // A URL has practical limits (clients and servers refuse very long ones):
+                // long values are tested in bodies; in a URL each is cut to 256 characters.
+                Fill::Url => {
+                    let short: String = value.chars().take(URL_VALUE_CHARS).collect();
+                    out.push_str(&percent_encode(&short));
+                }
             }
             rest = &after[name_len + 1..];
         } else {

@@ -101,11 +101,11 @@ impl Sender<'_> {
                         elapsed: started.elapsed(),
                     },
                     Err(e) if e.is_timeout() => Answer::TimedOut,
-                    Err(e) => Answer::Failed(error_chain(&e)),
+                    Err(e) => Answer::Failed(error_chain(e)),
                 }
             }
             Err(e) if e.is_timeout() => Answer::TimedOut,
-            Err(e) => Answer::Failed(error_chain(&e)),
+            Err(e) => Answer::Failed(error_chain(e)),
         };
         if answer == Answer::TimedOut {
             self.timeouts += 1;
@@ -118,9 +118,11 @@ impl Sender<'_> {
     }
 }
 
-fn error_chain(e: &reqwest::Error) -> String {
+/// The error and its causes, without the URL (the report names it once, at the top).
+fn error_chain(e: reqwest::Error) -> String {
+    let e = e.without_url();
     let mut s = e.to_string();
-    let mut src = std::error::Error::source(e);
+    let mut src = std::error::Error::source(&e);
     while let Some(inner) = src {
         s.push_str(": ");
         s.push_str(&inner.to_string());
