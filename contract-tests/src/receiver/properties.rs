@@ -153,7 +153,7 @@ pub fn judge_valid(endpoint: &Endpoint, answer: &Answer, limit: Duration) -> Vec
                     Ok(())
                 } else {
                     Err(format!(
-                        "a correctly signed delivery {}",
+                        "a valid delivery was not accepted: {}",
                         answer.describe(limit)
                     ))
                 },
