@@ -186,44 +186,55 @@ enum Fill {
     Url,
 }
 
-/// Replaces each `{name}` (name: ASCII letters, digits, `_`) in `template` with the variable of
-/// that name in `vars`: JSON-escaped (without quotes) in a body, percent-encoded in a URL. A
-/// placeholder with no variable becomes the empty string; a URL takes at most
-/// [`URL_VALUE_CHARS`] characters of a value.
+/// Replaces each placeholder (`{name}`, `{{name}}` or `<name>`; name: ASCII letters, digits,
+/// `_` — the forms the vendor's pages show) in `template` with the variable of that name in
+/// `vars`: JSON-escaped (without quotes) in a body, percent-encoded in a URL. A placeholder with
+/// no variable becomes the empty string; a URL takes at most [`URL_VALUE_CHARS`] characters of a
+/// value.
 fn fill(template: &str, vars: &Value, mode: Fill) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let name_len = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(after.len());
-        if name_len > 0 && after[name_len..].starts_with('}') {
-            let value = vars
-                .get(&after[..name_len])
-                .map(scalar_text)
-                .unwrap_or_default();
-            match mode {
-                Fill::Json => {
-                    let quoted = Value::String(value).to_string();
-                    out.push_str(&quoted[1..quoted.len() - 1]);
-                }
-                // A URL has practical limits (clients and servers refuse very long ones):
-                // long values are tested in bodies; in a URL each is cut to 256 characters.
-                Fill::Url => {
-                    let short: String = value.chars().take(URL_VALUE_CHARS).collect();
-                    out.push_str(&percent_encode(&short));
-                }
+    while let Some((start, end, name)) = next_placeholder(rest) {
+        out.push_str(&rest[..start]);
+        let value = vars.get(name).map(scalar_text).unwrap_or_default();
+        match mode {
+            Fill::Json => {
+                let quoted = Value::String(value).to_string();
+                out.push_str(&quoted[1..quoted.len() - 1]);
             }
-            rest = &after[name_len + 1..];
-        } else {
-            out.push('{');
-            rest = after;
+            // A URL has practical limits (clients and servers refuse very long ones):
+            // long values are tested in bodies; in a URL each is cut short.
+            Fill::Url => {
+                let short: String = value.chars().take(URL_VALUE_CHARS).collect();
+                out.push_str(&percent_encode(&short));
+            }
         }
+        rest = &rest[end..];
     }
     out.push_str(rest);
     out
+}
+
+/// The next placeholder in `s`: its byte range and name.
+fn next_placeholder(s: &str) -> Option<(usize, usize, &str)> {
+    let bytes = s.as_bytes();
+    for i in 0..bytes.len() {
+        // `{` and `<` are ASCII, so `i` is a character boundary whenever they match.
+        let (open, close) = match bytes[i] {
+            b'{' if s[i..].starts_with("{{") => ("{{", "}}"),
+            b'{' => ("{", "}"),
+            b'<' => ("<", ">"),
+            _ => continue,
+        };
+        let after = &s[i + open.len()..];
+        let n = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        if n > 0 && after[n..].starts_with(close) {
+            return Some((i, i + open.len() + n + close.len(), &after[..n]));
+        }
+    }
+    None
 }
 
 /// The text of a variable: a string as is, anything else as JSON (`null` as the empty string).
@@ -247,22 +258,15 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-/// The names of the `{placeholders}` in a template, in order, without repeats.
+/// The names of the placeholders in a template, in order, without repeats.
 pub fn placeholders(template: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        let name_len = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(after.len());
-        if name_len > 0 && after[name_len..].starts_with('}') {
-            let name = &after[..name_len];
-            if !names.iter().any(|n| n == name) {
-                names.push(name.to_owned());
-            }
+    while let Some((_, end, name)) = next_placeholder(rest) {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
         }
-        rest = after;
+        rest = &rest[end..];
     }
     names
 }
@@ -292,6 +296,18 @@ mod tests {
         assert_eq!(
             placeholders(r#"{"a": "{x}", "b": {"c": "{y}{x}"}}"#),
             ["x", "y"]
+        );
+        // The other forms the vendor's pages show, and text that only looks like one.
+        assert_eq!(
+            placeholders(
+                r#"{"n": "<first_name>", "m": "{{email}}", "t": "a < b > c", "u": "{ x }"}"#
+            ),
+            ["first_name", "email"]
+        );
+        let vars = serde_json::json!({"first_name": "Zoë", "email": "a@b"});
+        assert_eq!(
+            fill("<first_name>/{{email}}/{first_name}", &vars, Fill::Json),
+            "Zoë/a@b/Zoë"
         );
     }
 
