@@ -302,3 +302,41 @@ impl Outcome {
             .expect("a report in memory serializes to XML")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replay_line_quotes_for_the_shell_and_shows_the_signature_only() {
+        let mut r = PropertyResult::new(Property::NoServerError);
+        r.shrunk = Some(Shrunk {
+            payload: serde_json::json!({"lead": {"name": "O'Brien"}}),
+            steps: 1,
+            tries: 1,
+            delivery: Delivery {
+                method: "POST".into(),
+                url: "http://127.0.0.1:1/hook".into(),
+                body: Some(br#"{"lead":{"name":"O'Brien"}}"#.to_vec()),
+                signed_over: "c-1".into(),
+            },
+            signature: Some("c2ln".into()),
+        });
+        let line = r.replay("Synthflow-Signature").unwrap();
+        assert_eq!(
+            line,
+            r#"curl -sS -i -X POST 'http://127.0.0.1:1/hook' -H 'Content-Type: application/json' -H 'Synthflow-Signature: c2ln' --data-binary '{"lead":{"name":"O'\''Brien"}}'"#
+        );
+    }
+
+    #[test]
+    fn a_property_never_checked_is_not_a_pass() {
+        let mut r = PropertyResult::new(Property::RetrySameAnswer);
+        r.finish(Some(
+            "stopped after 2 requests got no answer within 10000 ms",
+        ));
+        assert!(
+            matches!(r.verdict, Verdict::NotChecked(ref why) if why.contains("stopped after 2"))
+        );
+    }
+}
