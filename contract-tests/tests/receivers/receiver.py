@@ -34,6 +34,8 @@ SECRET = sys.argv[2].encode()
 API_BASE = os.environ.get("SYNTHFLOW_API_BASE", "")
 # The docs print the WSGI name HTTP_SYNTHFLOW_SIGNATURE; real receivers try three spellings.
 SIGNATURE_HEADERS = ("Synthflow-Signature", "X-Synthflow-Signature", "Http-Synthflow-Signature")
+# Loopback only: no proxy from the environment.
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 SEEN = {}
 LOCK = threading.Lock()
 
@@ -48,7 +50,7 @@ def valid_signature(signed_over, header):
 def act(call_id):
     if API_BASE:
         url = API_BASE + "/calls/" + urllib.parse.quote(call_id, safe="")
-        urllib.request.urlopen(url, timeout=5).read()
+        OPENER.open(url, timeout=5).read()
 
 
 class Handler(BaseHTTPRequestHandler):
