@@ -270,6 +270,33 @@ pub fn sign(secret: &str, call_id: &str) -> String {
     STANDARD.encode(m.finalize().into_bytes())
 }
 
+/// What the **inbound** webhook's signature covers. The documented inbound request
+/// (`{"event": "call_inbound", "call_inbound": {model_id, from_number, to_number}}`) has no
+/// `call_id`, and the vendor does not say what it signs there; this workspace's rule, shared by
+/// the mock (which signs) and `synthflow-check receiver inbound` (which checks receivers), is:
+/// the signature covers **`call_inbound.from_number` as sent**, or the empty string when that
+/// member is absent, `null` or not a string. Same HMAC-SHA256 and base64 as [`sign`].
+///
+/// ```
+/// use synthflow::webhook::{inbound_signature_payload, sign, sign_inbound};
+/// let body = serde_json::json!({"event": "call_inbound",
+///     "call_inbound": {"from_number": "+12137771234", "to_number": "+12137771235"}});
+/// assert_eq!(inbound_signature_payload(&body), "+12137771234");
+/// assert_eq!(sign_inbound("whsec", &body), sign("whsec", "+12137771234"));
+/// assert_eq!(inbound_signature_payload(&serde_json::json!({})), "");
+/// ```
+pub fn inbound_signature_payload(body: &serde_json::Value) -> &str {
+    body.get("call_inbound")
+        .and_then(|c| c.get("from_number"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("")
+}
+
+/// The signature of an inbound webhook body: [`sign`] over [`inbound_signature_payload`].
+pub fn sign_inbound(secret: &str, body: &serde_json::Value) -> String {
+    sign(secret, inbound_signature_payload(body))
+}
+
 /// Whether `header_value` is the signature of `call_id` under `secret`. The comparison of the
 /// digests is constant-time; a value that is not base64 is refused. Whitespace around the value
 /// is ignored.

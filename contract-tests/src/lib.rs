@@ -26,6 +26,7 @@ use synthflow::Client;
 pub mod drift;
 pub mod junit;
 pub mod live;
+pub mod receiver;
 pub mod webhook;
 
 /// The live description of a request without usable credentials.

@@ -4,7 +4,11 @@
 //! SYNTHFLOW_API_KEY=... synthflow-check --base-url https://api.synthflow.ai/v2 \
 //!     --call-id ID [--call-id ID...] [--junit report.xml]
 //! SYNTHFLOW_WEBHOOK_SECRET=... synthflow-check --webhook-receiver http://127.0.0.1:9000/hook
+//! SYNTHFLOW_WEBHOOK_SECRET=... synthflow-check receiver post-call --url http://127.0.0.1:9000/hook
 //! ```
+//!
+//! `receiver post-call|inbound|action` is the generative suite for the integrator's endpoints
+//! (`contract_tests::receiver`, `receiver.rs` here parses its flags; docs/contract-suite.md).
 //!
 //! Runs `contract_tests::run_suite` (the same cases as `cargo test -p contract-tests`) against any
 //! target — the live API, a staging proxy, a mock — prints a readable summary and, with `--junit`,
@@ -23,15 +27,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use contract_tests::webhook::{run_webhook_cases, WebhookTarget};
 use contract_tests::{junit, run_suite, SuiteReport, Target};
 
 /// Run Synthflow's GET /v2/calls/{call_id} contract suite against any base URL. The token is read
 /// from SYNTHFLOW_API_KEY.
 #[derive(Parser, Debug)]
-#[command(name = "synthflow-check", version)]
+#[command(name = "synthflow-check", version, subcommand_negates_reqs = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Base URL of the target, up to and including /v2.
     #[arg(
         long,
@@ -82,6 +88,14 @@ struct Cli {
     timeout: u64,
 }
 
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check the integrator's own endpoint (post-call webhook, inbound webhook, custom action)
+    /// with generated, signed payloads; failures are shrunk and printed with a curl replay.
+    #[command(subcommand)]
+    Receiver(receiver::ReceiverCommand),
+}
+
 #[derive(ValueEnum, Debug, Clone, Copy)]
 enum UnknownStatus {
     #[value(name = "400")]
@@ -90,8 +104,13 @@ enum UnknownStatus {
     NotFound,
 }
 
+mod receiver;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Receiver(cmd)) = cli.command {
+        return receiver::run(cmd);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

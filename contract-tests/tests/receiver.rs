@@ -1,0 +1,390 @@
+//! `synthflow-check receiver` against small receivers kept in the repository
+//! (`tests/receivers/receiver.py`, Python standard library, one mode per receiver): a correct one
+//! passes; one that accepts bad signatures, one that answers 500 to a null `collected_variables`
+//! and one that takes 12 s each fail, naming the property, in the report and in JUnit.
+//!
+//! python3 is required (it is on every CI machine): without it these tests fail, they do not skip.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use contract_tests::receiver::generate::cases;
+use contract_tests::receiver::{
+    check_receiver, ActionSpec, Endpoint, Property, ReceiverCheck, Verdict,
+};
+use serde_json::Value;
+use synthflow::webhook::sign;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SECRET: &str = "receiver-suite-secret-7";
+const BIN: &str = env!("CARGO_BIN_EXE_synthflow-check");
+
+/// A receiver process, killed on drop.
+struct Receiver {
+    child: Child,
+    port: u16,
+}
+
+impl Receiver {
+    fn start(mode: &str) -> Receiver {
+        Receiver::start_with_api(mode, None)
+    }
+
+    fn start_with_api(mode: &str, api_base: Option<&str>) -> Receiver {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/receivers/receiver.py");
+        let mut cmd = Command::new("python3");
+        cmd.arg(&script)
+            .args([mode, SECRET])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .env_remove("SYNTHFLOW_API_BASE");
+        if let Some(base) = api_base {
+            cmd.env("SYNTHFLOW_API_BASE", base);
+        }
+        let mut child = cmd
+            .spawn()
+            .expect("python3 is required to run the receivers under test (CI machines have it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("receiver printed {line:?}"));
+        Receiver { child, port }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn check(args: &[&str], junit: &Path) -> (Output, String) {
+    let out = Command::new(BIN)
+        .arg("receiver")
+        .args(args)
+        .arg("--junit")
+        .arg(junit)
+        .env("SYNTHFLOW_WEBHOOK_SECRET", SECRET)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        !stdout.contains(SECRET),
+        "the secret leaked into the report"
+    );
+    (out, stdout)
+}
+
+/// `(testcase names, names with a <failure>)` of a JUnit file; panics unless it is well formed.
+fn junit(path: &Path) -> (Vec<String>, Vec<String>) {
+    let xml = std::fs::read_to_string(path).unwrap();
+    assert!(!xml.contains(SECRET), "the secret leaked into JUnit");
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures) = (Vec::new(), Vec::new());
+    loop {
+        match reader.read_event().expect("well-formed JUnit XML") {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                match e.name().as_ref() {
+                    b"testcase" => {
+                        let name = e.try_get_attribute("name").unwrap().unwrap();
+                        cases.push(name.unescape_value().unwrap().into_owned());
+                    }
+                    b"failure" => failures.push(cases.last().cloned().unwrap()),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    (cases, failures)
+}
+
+fn tmp_junit() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junit.xml");
+    (dir, path)
+}
+
+#[test]
+fn a_correct_receiver_holds_every_property_in_200_cases() {
+    let rcv = Receiver::start("correct");
+    let (_d, xml) = tmp_junit();
+    let started = Instant::now();
+    let (out, stdout) = check(&["post-call", "--url", &rcv.url("/hook")], &xml);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("200 cases") && stdout.contains("8 of 8 properties hold"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("repeat with --seed "), "{stdout}");
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    let (names, failures) = junit(&xml);
+    assert_eq!(names.len(), 8, "{names:?}");
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+#[test]
+fn a_correct_inbound_webhook_and_action_hold_every_property() {
+    let rcv = Receiver::start("correct");
+    let (_d, xml) = tmp_junit();
+    let (out, stdout) = check(
+        &[
+            "inbound",
+            "--url",
+            &rcv.url("/inbound"),
+            "--cases",
+            "60",
+            "--seed",
+            "4",
+        ],
+        &xml,
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("PASS inbound_reply_is_call_inbound"),
+        "{stdout}"
+    );
+    let (out, stdout) = check(
+        &[
+            "action",
+            "--url",
+            &rcv.url("/action"),
+            "--cases",
+            "60",
+            "--seed",
+            "4",
+        ],
+        &xml,
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("PASS action_reply_is_json"), "{stdout}");
+    // The post-call receiver's path answers the action's body with 400: caught.
+    let (out, stdout) = check(
+        &[
+            "inbound",
+            "--url",
+            &rcv.url("/action"),
+            "--cases",
+            "10",
+            "--seed",
+            "4",
+        ],
+        &xml,
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        junit(&xml)
+            .1
+            .contains(&"inbound_reply_is_call_inbound".to_owned()),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_receiver_that_accepts_a_bad_signature_fails_the_refusal_properties() {
+    let rcv = Receiver::start("accepts-bad-signature");
+    let (_d, xml) = tmp_junit();
+    let (out, stdout) = check(
+        &["post-call", "--url", &rcv.url("/hook"), "--seed", "11"],
+        &xml,
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL bad_signature_refused"), "{stdout}");
+    let (_, failures) = junit(&xml);
+    assert_eq!(
+        failures,
+        [
+            "bad_signature_refused",
+            "missing_signature_refused",
+            "other_call_signature_refused"
+        ]
+    );
+}
+
+#[test]
+fn a_500_on_null_collected_variables_is_shrunk_to_that_field_with_a_signed_replay() {
+    let rcv = Receiver::start("null-cv-500");
+    let (_d, xml) = tmp_junit();
+    let (out, stdout) = check(
+        &["post-call", "--url", &rcv.url("/hook"), "--seed", "5"],
+        &xml,
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let section: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("FAIL no_server_error"))
+        .take_while(|l| l.starts_with("FAIL no_server_error") || l.starts_with("    "))
+        .collect();
+    let payload_line = section
+        .iter()
+        .find_map(|l| l.strip_prefix("    payload: "))
+        .unwrap_or_else(|| panic!("no shrunk payload in {stdout}"));
+    let shrunk: Value = serde_json::from_str(payload_line).unwrap();
+    let top: Vec<&str> = shrunk
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut top_sorted = top.clone();
+    top_sorted.sort();
+    assert_eq!(top_sorted, ["call", "collected_variables"], "{shrunk}");
+    assert_eq!(shrunk["collected_variables"], Value::Null);
+    let mut call_keys: Vec<&str> = shrunk["call"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    call_keys.sort();
+    assert_eq!(call_keys, ["call_id", "status"], "{shrunk}");
+    // The replay line carries the signature of the shrunk payload's call id, not the secret.
+    let replay = section
+        .iter()
+        .find_map(|l| l.strip_prefix("    replay: "))
+        .unwrap_or_else(|| panic!("no replay line in {stdout}"));
+    let call_id = shrunk["call"]["call_id"].as_str().unwrap();
+    assert!(replay.starts_with("curl "), "{replay}");
+    assert!(
+        replay.contains(&format!("Synthflow-Signature: {}", sign(SECRET, call_id))),
+        "{replay}"
+    );
+    assert!(replay.contains(&rcv.url("/hook")), "{replay}");
+    let (_, failures) = junit(&xml);
+    assert!(
+        failures.contains(&"no_server_error".to_owned()),
+        "{failures:?}"
+    );
+    assert!(
+        !failures.contains(&"bad_signature_refused".to_owned()),
+        "{failures:?}"
+    );
+}
+
+#[test]
+fn a_receiver_that_takes_12_s_fails_on_the_time_limit_well_within_two_minutes() {
+    let rcv = Receiver::start("slow");
+    let (_d, xml) = tmp_junit();
+    let started = Instant::now();
+    let (out, stdout) = check(
+        &["post-call", "--url", &rcv.url("/hook"), "--seed", "3"],
+        &xml,
+    );
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL answers_within_time_limit"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("no answer within 10000 ms"), "{stdout}");
+    assert!(
+        stdout.contains("a timing failure is not shrunk"),
+        "{stdout}"
+    );
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    let (_, failures) = junit(&xml);
+    assert_eq!(failures, ["answers_within_time_limit"]);
+}
+
+/// A receiver that answers 200 to everything is judged by whether it calls the API back: the
+/// one that only acts on valid signatures holds the refusal properties, the leaky one does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_always_2xx_receiver_is_judged_by_its_side_effects_on_the_api_mock() {
+    for (mode, refuses) in [("always-2xx", true), ("always-2xx-leaky", false)] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}/v2", listener.local_addr().unwrap());
+        let rcv = Receiver::start_with_api(mode, Some(&base));
+        let outcome = check_receiver(
+            ReceiverCheck::new(Endpoint::PostCall, rcv.url("/hook"), SECRET)
+                .seed(2)
+                .cases(15)
+                .api_mock_listener(listener),
+        )
+        .await
+        .unwrap();
+        for p in [
+            Property::BadSignatureRefused,
+            Property::MissingSignatureRefused,
+            Property::OtherCallSignatureRefused,
+        ] {
+            let r = outcome.result(p).unwrap();
+            assert_eq!(
+                r.verdict == Verdict::Holds,
+                refuses,
+                "{mode} {}",
+                outcome.text()
+            );
+            assert!(
+                r.evidence.iter().any(|e| e.contains("--api-mock")),
+                "{mode}: {:?}",
+                r.evidence
+            );
+        }
+        // It also answers 200 to malformed bodies: that is caught whatever the evidence.
+        assert_eq!(
+            outcome
+                .result(Property::MalformedBodyRefused)
+                .unwrap()
+                .verdict,
+            Verdict::Fails
+        );
+    }
+}
+
+/// The sequence a seed gives, as the receiver sees it: every request body, byte for byte.
+async fn received_bodies(endpoint: Endpoint, seed: u64) -> Vec<Vec<u8>> {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let outcome = check_receiver(
+        ReceiverCheck::new(endpoint, format!("{}/hook", server.uri()), SECRET)
+            .seed(seed)
+            .cases(25),
+    )
+    .await
+    .unwrap();
+    assert!(!outcome.passed());
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.body)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_seed_given_twice_gives_byte_identical_payload_sequences() {
+    for endpoint in [
+        Endpoint::PostCall,
+        Endpoint::Inbound,
+        Endpoint::Action(ActionSpec::default()),
+    ] {
+        let a = received_bodies(endpoint.clone(), 42).await;
+        let b = received_bodies(endpoint.clone(), 42).await;
+        let c = received_bodies(endpoint.clone(), 43).await;
+        assert!(a.len() > 25, "{}", a.len());
+        assert_eq!(a, b, "{}", endpoint.name());
+        assert_ne!(a, c, "{}", endpoint.name());
+        // The generator alone agrees too, and a shorter run is a prefix of a longer one.
+        let long = serde_json::to_vec(&cases(&endpoint, 42, 30)).unwrap();
+        assert_eq!(long, serde_json::to_vec(&cases(&endpoint, 42, 30)).unwrap());
+        assert_eq!(cases(&endpoint, 42, 10), cases(&endpoint, 42, 30)[..10]);
+    }
+}
