@@ -26,12 +26,14 @@
 //!   [`request_log`]: the per-request line, written into it without `tracing` when the binary asks;
 //! - [`ring`]: a numbered ring bounded in entries and bytes, for every journal;
 //! - [`journal`]: the last requests, credentials redacted, and the nearest ids of a miss;
+//! - `expectations`: [`Expectation`]s and their counters, which the entry increments on every
+//!   request whatever the journal keeps (below `state`, which holds them);
 //! - [`webhook`]: the post-call webhook sender (queue, dispatcher task, retries, delivery journal,
 //!   receiver faults), on its own HTTP client;
 //! - `state`: [`Config`] (fixed at start) and [`AppState`] (what changes while it runs);
 //! - [`http`]: the entry, the routes and the admin API;
 //! - [`server`]: the accept loop on a socket; [`reload`]: hot reload of a fixture folder;
-//! - `mock`: [`MockServer`], the in-process API for tests, with [`Expectation`]s and [`CallBuilder`];
+//! - `mock`: [`MockServer`], the in-process API for tests, with [`CallBuilder`] and [`Scoped`] changes;
 //! - [`mocks`]: ready-made `wiremock::Mock`s for suites that already use wiremock.
 //!
 //! The offline tools (generate, record, redact, validate, drift) live in `tools`, apart from the
@@ -55,6 +57,7 @@
 pub mod auth;
 pub mod behaviour;
 pub mod error;
+mod expectations;
 pub mod http;
 pub mod journal;
 pub mod log_writer;
@@ -78,7 +81,8 @@ pub use behaviour::made_calls::{FinalCall, MadeCallConfig, Outcome, OutcomeRule}
 pub use behaviour::scenario::{Advance, Scenario, ScenarioFile};
 pub use error::{ApiError, Refusal};
 pub use journal::Entry as JournalEntry;
-pub use mock::{CallBuilder, Expectation, MockServer, MockServerBuilder, Times, VerificationError};
+pub use expectations::{Expectation, Times, VerificationError};
+pub use mock::{CallBuilder, MockServer, MockServerBuilder, Scoped};
 pub use server::{serve_app, serve_app_with, ServeOptions};
 pub use state::{AdminAccess, AppState, Config, StoreGuard, UnknownIdStatus, UnknownValue};
 pub use store::{LoadOptions, Store, StoreError};

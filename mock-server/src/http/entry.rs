@@ -180,9 +180,11 @@ impl Entry {
     }
 }
 
-/// The journal entry's request half, when the journal is on (admin requests excepted).
+/// The journal entry's request half, when the journal is on or an expectation counts requests
+/// (admin requests excepted).
 fn journal_entry<B>(state: &AppState, req: &Request<B>) -> Option<journal::Entry> {
-    (state.journal().is_on() && !req.uri().path().starts_with(super::admin::PREFIX)).then(|| {
+    let wanted = state.journal().is_on() || state.expectations().is_on();
+    (wanted && !req.uri().path().starts_with(super::admin::PREFIX)).then(|| {
         journal::Entry {
             seq: 0,
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -201,7 +203,7 @@ fn journal_entry<B>(state: &AppState, req: &Request<B>) -> Option<journal::Entry
     })
 }
 
-/// Journals and logs an answer: the same on both ways. `log`: when the request started, its
+/// Counts an answer in the expectations, journals and logs it: the same on both ways. `log`: when the request started, its
 /// method and path.
 fn record<T>(
     state: &AppState,
@@ -225,7 +227,11 @@ fn record<T>(
             .get::<IgnoredParams>()
             .map(|m| m.0.clone())
             .unwrap_or_default();
-        state.journal().push(entry);
+        // Every request counts, whatever the journal keeps (`crate::expectations`).
+        state.expectations().observe(&entry);
+        if state.journal().is_on() {
+            state.journal().push(entry);
+        }
     }
     if let Some((start, method, path)) = log {
         request_log::write(start, method, path, resp.status().as_u16());
