@@ -277,7 +277,9 @@ fn message(unmet: &[String], received: Option<&[Entry]>) -> String {
         unmet.join("\n"),
     );
     let Some(received) = received else {
-        msg.push_str("Received requests: not recorded (the journal is off: `.journal(n)` keeps them)\n");
+        msg.push_str(
+            "Received requests: not recorded (the journal is off: `.journal(n)` keeps them)\n",
+        );
         return msg;
     };
     msg.push_str(&format!(

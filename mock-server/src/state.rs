@@ -254,7 +254,13 @@ impl AppState {
                 final_hooks: FinalHooks::default(),
             }),
         };
-        state.refresh_dynamic(&state.inner.scenarios.write().unwrap_or_else(|e| e.into_inner()));
+        state.refresh_dynamic(
+            &state
+                .inner
+                .scenarios
+                .write()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         state
     }
 

@@ -197,7 +197,11 @@ impl MockServer {
 
     /// [`MockServer::set_scenario`] until the guard is dropped: the call's previous scenario (from
     /// its start) comes back, or none.
-    pub fn set_scenario_scoped(&self, id: &str, scenario: Scenario) -> Result<Scoped, ScenarioError> {
+    pub fn set_scenario_scoped(
+        &self,
+        id: &str,
+        scenario: Scenario,
+    ) -> Result<Scoped, ScenarioError> {
         let previous = self.state.scenarios().remove(id);
         self.set_scenario(id, scenario)?;
         Ok(Scoped::scenario(self.state.clone(), id, previous))

@@ -195,7 +195,12 @@ async fn admin_sets_and_clears_global_faults() {
         StatusCode::INTERNAL_SERVER_ERROR
     );
     assert_eq!(
-        mock.received_requests().unwrap().last().unwrap().fault.as_deref(),
+        mock.received_requests()
+            .unwrap()
+            .last()
+            .unwrap()
+            .fault
+            .as_deref(),
         Some("code=500")
     );
     http.delete(format!("{}/__admin/faults", mock.uri()))

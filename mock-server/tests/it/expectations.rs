@@ -167,14 +167,24 @@ async fn with_the_journal_off_expectations_still_count_every_request() {
     mock.expect(Expectation::get_call(ID).times(2));
     get_n(&mock, 1).await;
     let msg = mock.check_expectations().unwrap_err().to_string();
-    assert!(msg.contains("expected exactly 2 matching request(s), received 1"), "{msg}");
+    assert!(
+        msg.contains("expected exactly 2 matching request(s), received 1"),
+        "{msg}"
+    );
     assert!(msg.contains("not recorded (the journal is off"), "{msg}");
     mock.reset();
 
     mock.expect(Expectation::get_call(ID).never());
     get_n(&mock, 1).await;
-    assert!(mock.check_expectations().is_err(), "never() passed after a request");
-    assert_eq!(mock.received_requests(), None, "recording off is not 'none received'");
+    assert!(
+        mock.check_expectations().is_err(),
+        "never() passed after a request"
+    );
+    assert_eq!(
+        mock.received_requests(),
+        None,
+        "recording off is not 'none received'"
+    );
     mock.reset();
 }
 
@@ -215,7 +225,11 @@ async fn a_scoped_change_is_undone_when_its_guard_drops() {
         assert_eq!(status(&mock, ID).await, 503);
     }
     assert_eq!(status(&mock, ID).await, 200);
-    assert_ne!(status(&mock, "scoped-call").await, 200, "the added call is gone");
+    assert_ne!(
+        status(&mock, "scoped-call").await,
+        200,
+        "the added call is gone"
+    );
     {
         let _sc = mock
             .set_scenario_scoped(ID, Scenario::first_n(1, Fault::code(429)))

@@ -175,7 +175,11 @@ async fn a_cross_origin_reset_is_403_and_changes_nothing() {
     .unwrap();
     assert_eq!(status, 403, "{text}");
     assert!(text.contains("another origin"), "{text}");
-    assert_eq!(mock.received_requests().unwrap().len(), 1, "journal not cleared");
+    assert_eq!(
+        mock.received_requests().unwrap().len(),
+        1,
+        "journal not cleared"
+    );
 
     // The mock's own origin passes.
     let (status, text) = tokio::task::spawn_blocking(move || {
@@ -219,7 +223,11 @@ async fn a_foreign_host_is_403_for_every_admin_method() {
         assert_eq!(status, 403, "{method} {path}: {text}");
         assert!(text.contains("\"detail\""), "JSON body: {text}");
     }
-    assert_eq!(mock.received_requests().unwrap().len(), 1, "journal not cleared");
+    assert_eq!(
+        mock.received_requests().unwrap().len(),
+        1,
+        "journal not cleared"
+    );
     assert!(mock.call_ids().contains(&ID.to_owned()), "call not deleted");
 }
 

@@ -29,6 +29,6 @@ mod reload;
 mod request_line;
 mod scenarios;
 mod shutdown;
-mod state_race;
 mod speed;
+mod state_race;
 mod webhook;

@@ -66,5 +66,8 @@ fn the_plain_flag_agrees_with_the_scenarios_and_faults_after_racing_writers() {
     }
     remover.join().unwrap();
     setter.join().unwrap();
-    assert_eq!(stale, 0, "{stale} of {ROUNDS} rounds left a scenario set with the flag saying 'nothing set'");
+    assert_eq!(
+        stale, 0,
+        "{stale} of {ROUNDS} rounds left a scenario set with the flag saying 'nothing set'"
+    );
 }
