@@ -43,13 +43,13 @@
 //! # Features
 //!
 //! `default = ["cli"]`. A test that only runs the mock in process takes `default-features = false`
-//! and compiles the server alone (no clap, fake, rand, notify, tracing-subscriber, wiremock,
-//! reqwest or jsonschema):
+//! and compiles the server alone (no clap, notify, tracing-subscriber, wiremock, reqwest or
+//! jsonschema), `POST /v2/calls` included (its call factory, with `fake` and `rand`, is always built):
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `cli` | the `synthflow-mock` binary (with `tools`, `watch`, `wiremock`) |
-//! | `tools` | `tools`: generate, record, redact, validate; the call factory behind `POST /v2/calls` (without it that route answers 500 and logs why) |
+//! | `cli` | the `synthflow-mock` binary (with `tools`, `watch`) |
+//! | `tools` | `tools`: generate, record, redact, validate |
 //! | `validate` | the vendor's JSON Schema checks on fixture folders, added calls and (at build time) the embedded set; without it a call is checked by decoding it with the typed model |
 //! | `watch` | `reload`: hot reload of a fixture folder |
 //! | `wiremock` | `mocks`: ready-made `wiremock::Mock`s |
@@ -73,6 +73,10 @@ mod state;
 pub mod store;
 #[cfg(feature = "tools")]
 pub mod tools;
+// Without `tools`: the call factory of `POST /v2/calls` alone, not public.
+#[cfg(not(feature = "tools"))]
+#[allow(dead_code, unused_imports)]
+mod tools;
 pub mod webhook;
 
 pub use auth::AuthPolicy;
