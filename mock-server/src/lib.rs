@@ -33,7 +33,7 @@
 //! - `state`: [`Config`] (fixed at start) and [`AppState`] (what changes while it runs);
 //! - [`http`]: the entry, the routes and the admin API;
 //! - [`server`]: the accept loop on a socket; [`reload`]: hot reload of a fixture folder;
-//! - `mock`: [`MockServer`], the in-process API for tests, with [`CallBuilder`] and [`Scoped`] changes;
+//! - `mock_server`: [`MockServer`], the in-process API for tests, with [`CallBuilder`] and [`Scoped`] changes;
 //! - [`mocks`]: ready-made `wiremock::Mock`s for suites that already use wiremock.
 //!
 //! The offline tools (generate, record, redact, validate, drift) live in `tools`, apart from the
@@ -61,7 +61,7 @@ mod expectations;
 pub mod http;
 pub mod journal;
 pub mod log_writer;
-mod mock;
+mod mock_server;
 #[cfg(feature = "wiremock")]
 pub mod mocks;
 #[cfg(feature = "watch")]
@@ -86,7 +86,7 @@ pub use behaviour::scenario::{Advance, Scenario, ScenarioFile};
 pub use error::{ApiError, Refusal};
 pub use expectations::{Expectation, Times, VerificationError};
 pub use journal::Entry as JournalEntry;
-pub use mock::{CallBuilder, MockServer, MockServerBuilder, Scoped};
+pub use mock_server::{CallBuilder, MockServer, MockServerBuilder, Scoped};
 pub use server::{serve_app, serve_app_with, ServeOptions};
 pub use state::{AdminAccess, AppState, Config, StoreGuard, UnknownIdStatus, UnknownValue};
 pub use store::{LoadOptions, Store, StoreError};

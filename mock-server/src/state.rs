@@ -538,7 +538,9 @@ impl AppState {
     }
 
     /// Nothing dynamic is set (no scenario, no global fault): a GET of a fixture is then answered
-    /// with its bytes as stored, unless the request itself asks for a fault.
+    /// with its bytes as stored, unless the request itself asks for a fault. For the entry and the
+    /// tests of its shortcut; not part of the API.
+    #[doc(hidden)]
     pub fn is_plain(&self) -> bool {
         !self.inner.dynamic.load(Ordering::Acquire)
     }

@@ -251,7 +251,9 @@ pin_project_lite::pin_project! {
 }
 
 impl Answer {
-    /// Whether the plain-hit shortcut answered (before the answer is awaited).
+    /// Whether the plain-hit shortcut answered (before the answer is awaited). For the tests that
+    /// compare both ways; not part of the API.
+    #[doc(hidden)]
     pub fn is_shortcut(&self) -> bool {
         self.ready.is_some()
     }
