@@ -49,7 +49,8 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `cli` | the `synthflow-mock` binary (with `tools`, `watch`) |
-//! | `tools` | `tools`: generate, record, redact, validate |
+//! | `tools` | `tools`: generate, redact, validate (and `drift` over files, in the binary) |
+//! | `online` | `tools::record` and the binary's `record` and `drift --against/--id`: the tools that call the live API (reqwest with rustls; not in the default build) |
 //! | `validate` | the vendor's JSON Schema checks on fixture folders, added calls and (at build time) the embedded set; without it a call is checked by decoding it with the typed model |
 //! | `watch` | `reload`: hot reload of a fixture folder |
 //! | `wiremock` | `mocks`: ready-made `wiremock::Mock`s |

@@ -20,7 +20,7 @@
 #[cfg(feature = "tools")]
 pub mod atomic_file;
 pub mod generate;
-#[cfg(feature = "tools")]
+#[cfg(feature = "online")]
 pub mod record;
 #[cfg(feature = "tools")]
 pub mod redact;
