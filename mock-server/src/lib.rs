@@ -12,8 +12,9 @@
 //! # Layout
 //!
 //! Every request, from every caller, enters through one function, [`http::Entry::handle`]. Each
-//! module below has one job, and the modules form layers without an import circle
-//! (`tests/it/layout.rs` checks it, with files of at most 600 lines and clap only in `src/bin/`):
+//! module below has one job, and the modules form layers without an import circle, between
+//! top-level modules and between the files inside one (`http::entry` → `http::decide`, never back;
+//! `tests/it/layout.rs` checks both, with files of at most 600 lines and clap only in `src/bin/`):
 //!
 //! - [`error`]: every refusal ([`ApiError`], [`Refusal`]) and the one place its JSON body is
 //!   written, from the live service's error bodies;
