@@ -25,7 +25,9 @@ pub struct Entry {
     pub seq: u64,
     /// When it arrived (RFC 3339, UTC).
     pub at: String,
+    /// The method, as sent.
     pub method: String,
+    /// The path, without the query.
     pub path: String,
     /// The query string, credentials redacted.
     pub query: Option<String>,

@@ -56,6 +56,8 @@
 //! | `watch` | `reload`: hot reload of a fixture folder |
 //! | `wiremock` | `mocks`: ready-made `wiremock::Mock`s |
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod behaviour;
 pub mod error;

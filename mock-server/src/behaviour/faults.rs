@@ -381,6 +381,7 @@ impl GlobalFaults {
 /// Marks a response whose body must be broken; read by [`break_body`].
 #[derive(Debug, Clone, Copy)]
 pub struct BodyFaultMark {
+    /// How the body is broken.
     pub kind: BodyFault,
     /// A status was forced as well (a not-json page then keeps it).
     pub forced_status: bool,

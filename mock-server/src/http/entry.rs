@@ -7,7 +7,7 @@
 //!    a body, nothing dynamic set, no `Prefer` header, a token the policy accepts); if so the answer is the stored
 //!    bytes, without route matching or boxed futures. The router's `GET /v2/calls/{id}` handler
 //!    asks the same function, so the shortcut cannot drift from the router;
-//! 2. otherwise hands the request to the router ([`super::routes`]) and, when it answers, writes the
+//! 2. otherwise hands the request to the router (`super::routes`) and, when it answers, writes the
 //!    JSON body of a refusal ([`crate::error::render_response`]) and breaks the body of an answer
 //!    marked for a body fault ([`crate::behaviour::faults::break_body`]);
 //! 3. on both ways, journals the request (credentials redacted; admin requests excepted) and writes
