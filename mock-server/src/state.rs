@@ -578,3 +578,7 @@ impl AppState {
 fn same_bytes(a: &Bytes, b: &Bytes) -> bool {
     (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
 }
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;

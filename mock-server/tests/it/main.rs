@@ -30,5 +30,4 @@ mod request_line;
 mod scenarios;
 mod shutdown;
 mod speed;
-mod state_race;
 mod webhook;
