@@ -19,7 +19,7 @@ use std::ops::{Bound, RangeBounds};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use crate::journal::Entry;
+use crate::journal::JournalEntry;
 
 /// How many matching requests an [`Expectation`] wants: a number or a range, as wiremock-rs'
 /// `Times`.
@@ -106,7 +106,7 @@ impl fmt::Display for Times {
     }
 }
 
-type Matcher = Arc<dyn Fn(&Entry) -> bool + Send + Sync>;
+type Matcher = Arc<dyn Fn(&JournalEntry) -> bool + Send + Sync>;
 
 /// What a test expects the mock to receive. Built like a sentence:
 ///
@@ -144,8 +144,9 @@ impl Expectation {
         let (m, p) = (method.to_ascii_uppercase(), path.to_owned());
         let mut e = Expectation::any();
         e.description = format!("{m} {p}");
-        e.matchers
-            .push(Arc::new(move |r: &Entry| r.method == m && r.path == p));
+        e.matchers.push(Arc::new(move |r: &JournalEntry| {
+            r.method == m && r.path == p
+        }));
         e
     }
 
@@ -155,7 +156,10 @@ impl Expectation {
     }
 
     /// Also matching `predicate` on the request (status, headers, query, fault...).
-    pub fn with(mut self, predicate: impl Fn(&Entry) -> bool + Send + Sync + 'static) -> Self {
+    pub fn with(
+        mut self,
+        predicate: impl Fn(&JournalEntry) -> bool + Send + Sync + 'static,
+    ) -> Self {
         self.description.push_str(" (with a predicate)");
         self.matchers.push(Arc::new(predicate));
         self
@@ -189,7 +193,7 @@ impl Expectation {
     }
 
     /// Whether `entry` matches.
-    pub fn matches(&self, entry: &Entry) -> bool {
+    pub fn matches(&self, entry: &JournalEntry) -> bool {
         self.matchers.iter().all(|m| m(entry))
     }
 }
@@ -217,7 +221,7 @@ impl Registry {
     }
 
     /// Counts `entry` in every expectation it matches.
-    pub(crate) fn observe(&self, entry: &Entry) {
+    pub(crate) fn observe(&self, entry: &JournalEntry) {
         if !self.is_on() {
             return;
         }
@@ -247,7 +251,7 @@ impl Registry {
 
     /// Checks every expectation against its count: `Err` holds the message a failed verification
     /// shows. `received`: the journal's requests, to list (`None`: the journal is off).
-    pub(crate) fn check(&self, received: Option<&[Entry]>) -> Result<(), VerificationError> {
+    pub(crate) fn check(&self, received: Option<&[JournalEntry]>) -> Result<(), VerificationError> {
         let held = self.held.read().unwrap_or_else(|e| e.into_inner()).clone();
         let unmet: Vec<String> = held
             .iter()
@@ -270,7 +274,7 @@ impl Registry {
     }
 }
 
-fn message(unmet: &[String], received: Option<&[Entry]>) -> String {
+fn message(unmet: &[String], received: Option<&[JournalEntry]>) -> String {
     let mut msg = format!(
         "synthflow-mock: {} expectation(s) not met:\n{}\n",
         unmet.len(),

@@ -89,7 +89,7 @@ pub use behaviour::made_calls::{FinalCall, MadeCallConfig, Outcome, OutcomeRule}
 pub use behaviour::scenario::{Advance, Scenario, ScenarioFile};
 pub use error::{ApiError, Refusal};
 pub use expectations::{Expectation, Times, VerificationError};
-pub use journal::Entry as JournalEntry;
+pub use journal::JournalEntry;
 pub use mock_server::{CallBuilder, MockServer, MockServerBuilder, Scoped};
 pub use server::{serve_app, serve_app_with, ServeOptions};
 pub use state::{AdminAccess, AppState, Config, StoreGuard, UnknownIdStatus, UnknownValue};

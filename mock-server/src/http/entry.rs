@@ -154,9 +154,9 @@ impl Entry {
 
 /// The journal entry's request half, when the journal is on or an expectation counts requests
 /// (admin requests excepted).
-fn journal_entry<B>(state: &AppState, req: &Request<B>) -> Option<journal::Entry> {
+fn journal_entry<B>(state: &AppState, req: &Request<B>) -> Option<journal::JournalEntry> {
     let wanted = state.journal().is_on() || state.expectations().is_on();
-    (wanted && !req.uri().path().starts_with(super::admin::PREFIX)).then(|| journal::Entry {
+    (wanted && !req.uri().path().starts_with(super::admin::PREFIX)).then(|| journal::JournalEntry {
         seq: 0,
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         method: journal::field(req.method().as_str()),
@@ -177,7 +177,7 @@ fn journal_entry<B>(state: &AppState, req: &Request<B>) -> Option<journal::Entry
 /// method and path.
 fn record<T>(
     state: &AppState,
-    journal: Option<journal::Entry>,
+    journal: Option<journal::JournalEntry>,
     log: Option<(request_log::Started, &str, &str)>,
     resp: &http::Response<T>,
 ) {
@@ -213,7 +213,7 @@ fn record<T>(
 struct Finish {
     state: AppState,
     log: Option<(request_log::Started, Method, Uri)>,
-    journal: Option<journal::Entry>,
+    journal: Option<journal::JournalEntry>,
 }
 
 impl Finish {

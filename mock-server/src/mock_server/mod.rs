@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 use crate::behaviour::faults::GlobalFaults;
 use crate::behaviour::scenario::{Scenario, ScenarioError};
 use crate::expectations::{Expectation, VerificationError};
-use crate::journal::Entry;
+use crate::journal::JournalEntry;
 use crate::server::serve_app;
 use crate::state::{AdminAccess, AppState, Config};
 use crate::store::{check_fixture, Store, StoreError};
@@ -227,7 +227,7 @@ impl MockServer {
     /// The requests the journal kept, oldest first (credentials redacted): the last 1,000 by
     /// default. `None`: recording is off (`.journal(0)`), as wiremock-rs' `received_requests`;
     /// `Some(vec![])`: none received.
-    pub fn received_requests(&self) -> Option<Vec<Entry>> {
+    pub fn received_requests(&self) -> Option<Vec<JournalEntry>> {
         let journal = self.state.journal();
         journal.is_on().then(|| journal.entries())
     }
