@@ -13,7 +13,6 @@ use axum::extract::{Path, Query, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use http::{header, StatusCode};
 
 use crate::behaviour::faults::Fault;
 use crate::behaviour::scenario::{Turn, CLIENT_HEADER};
@@ -154,10 +153,7 @@ async fn list_calls(
     Ok(resp)
 }
 
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        format!("{{\"status\":\"ok\",\"calls\":{}}}", state.store().len()),
-    )
+async fn healthz(State(state): State<AppState>) -> Response {
+    let body = format!("{{\"status\":\"ok\",\"calls\":{}}}", state.store().len());
+    json(body.into())
 }
