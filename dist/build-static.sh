@@ -45,7 +45,7 @@ else
     start=$(date +%s)
     # --locked: the image and CI build exactly the versions in Cargo.lock.
     cargo build --locked --release --target "$host" \
-        -p synthflow-mock --bin synthflow-mock \
+        -p synthflow-mock --bin synthflow-mock --features synthflow-mock/online \
         -p contract-tests --bin synthflow-check >&2
     log "cargo build took $(($(date +%s) - start)) s"
     out="$CARGO_TARGET_DIR/$host/release"

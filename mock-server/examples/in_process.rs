@@ -47,7 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // What the client sent (the token is redacted).
-    for r in mock.received_requests() {
+    for r in mock.received_requests().unwrap_or_default() {
         println!("{} {} {} -> {}", r.seq, r.method, r.path, r.status);
     }
     Ok(())

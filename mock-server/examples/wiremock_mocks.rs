@@ -1,6 +1,6 @@
 //! Ready-made `wiremock::Mock`s for suites that already use wiremock: a 429 once, then the call.
 //!
-//!     cargo run -p synthflow-mock --example wiremock_mocks
+//!     cargo run -p synthflow-mock --features wiremock --example wiremock_mocks
 
 use synthflow_mock::mocks;
 

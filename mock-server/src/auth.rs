@@ -7,7 +7,7 @@
 //!
 //! Regions: each regional host is a hard partition, and a key of one region sent to another
 //! region's host gets the same 401 as a bad key (NOTES.md "Hosts", "Errors";
-//! MAKE-CALL-AND-WEBHOOKS.md §1 [3P]: a global key got 401 from `api.us` and `api.eu`). A token may
+//! MAKE-CALL-AND-WEBHOOKS.md §1 \[3P\]: a global key got 401 from `api.us` and `api.eu`). A token may
 //! carry a region (`--token us:KEY`, [`AuthPolicy::parse`]); the request's region is read from its
 //! `Host` header ([`Region::of_host`]), and a token of another region is refused there. A plain
 //! token, or a host of no known region (`127.0.0.1:PORT`), is not region-checked.

@@ -26,7 +26,10 @@ pub enum ApiError {
     MalformedCallId,
     /// A well-formed id with no fixture: 400 by default (the documented answer), 404 on request.
     #[error("unknown call id")]
-    UnknownCallId { as_404: bool },
+    UnknownCallId {
+        /// Answer 404 instead of 400 (`--unknown-id 404`).
+        as_404: bool,
+    },
     /// No route for the path: 404 `{"detail":"Not Found"}`.
     #[error("no route")]
     RouteNotFound,
@@ -39,7 +42,10 @@ pub enum ApiError {
     Forbidden,
     /// Rate limited (forced by a fault): 429, with `Retry-After: <seconds>` when set.
     #[error("rate limited")]
-    RateLimited { retry_after: Option<u32> },
+    RateLimited {
+        /// The `Retry-After` seconds, if any.
+        retry_after: Option<u32>,
+    },
     /// Internal error (forced by a fault): 500.
     #[error("internal server error")]
     Internal,

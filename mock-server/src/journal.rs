@@ -19,12 +19,14 @@ pub use crate::redact::REDACTED;
 
 /// One request and its answer.
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Entry {
+pub struct JournalEntry {
     /// Position since start (or the last clear), from 1.
     pub seq: u64,
     /// When it arrived (RFC 3339, UTC).
     pub at: String,
+    /// The method, as sent.
     pub method: String,
+    /// The path, without the query.
     pub path: String,
     /// The query string, credentials redacted.
     pub query: Option<String>,
@@ -68,7 +70,7 @@ pub fn field(text: &str) -> String {
     crate::ring::bounded(text, FIELD_MAX)
 }
 
-impl Weigh for Entry {
+impl Weigh for JournalEntry {
     fn weight(&self) -> usize {
         let headers: usize = self
             .headers
@@ -81,7 +83,7 @@ impl Weigh for Entry {
             .chain(&self.ignored_params)
             .map(|i| i.len() + 24)
             .sum();
-        std::mem::size_of::<Entry>()
+        std::mem::size_of::<JournalEntry>()
             + self.at.len()
             + self.method.len()
             + self.path.len()
@@ -95,10 +97,10 @@ impl Weigh for Entry {
     }
 }
 
-/// The request journal: a [`Ring`] of [`Entry`], bounded in entries and bytes.
+/// The request journal: a [`Ring`] of [`JournalEntry`], bounded in entries and bytes.
 #[derive(Debug)]
 pub struct Journal {
-    ring: Ring<Entry>,
+    ring: Ring<JournalEntry>,
 }
 
 impl Journal {
@@ -125,17 +127,17 @@ impl Journal {
     }
 
     /// Adds an entry (its `seq` is set here), dropping the oldest when full.
-    pub fn push(&self, e: Entry) {
+    pub fn push(&self, e: JournalEntry) {
         self.ring.push(e);
     }
 
     /// Every entry, oldest first.
-    pub fn entries(&self) -> Vec<Entry> {
+    pub fn entries(&self) -> Vec<JournalEntry> {
         self.ring.entries()
     }
 
     /// The ring itself (usage, paging).
-    pub fn ring(&self) -> &Ring<Entry> {
+    pub fn ring(&self) -> &Ring<JournalEntry> {
         &self.ring
     }
 
@@ -207,7 +209,7 @@ mod tests {
     fn ring_keeps_only_the_newest_entries() {
         let j = Journal::new(3);
         for i in 0..10 {
-            j.push(Entry {
+            j.push(JournalEntry {
                 seq: 0,
                 at: String::new(),
                 method: "GET".into(),

@@ -12,8 +12,9 @@
 //! # Layout
 //!
 //! Every request, from every caller, enters through one function, [`http::Entry::handle`]. Each
-//! module below has one job, and the modules form layers without an import circle
-//! (`tests/it/layout.rs` checks it, with files of at most 600 lines and clap only in `src/bin/`):
+//! module below has one job, and the modules form layers without an import circle, between
+//! top-level modules and between the files inside one (`http::entry` → `http::decide`, never back;
+//! `tests/it/layout.rs` checks both, with files of at most 600 lines and clap only in `src/bin/`):
 //!
 //! - [`error`]: every refusal ([`ApiError`], [`Refusal`]) and the one place its JSON body is
 //!   written, from the live service's error bodies;
@@ -26,12 +27,14 @@
 //!   [`request_log`]: the per-request line, written into it without `tracing` when the binary asks;
 //! - [`ring`]: a numbered ring bounded in entries and bytes, for every journal;
 //! - [`journal`]: the last requests, credentials redacted, and the nearest ids of a miss;
+//! - `expectations`: [`Expectation`]s and their counters, which the entry increments on every
+//!   request whatever the journal keeps (below `state`, which holds them);
 //! - [`webhook`]: the post-call webhook sender (queue, dispatcher task, retries, delivery journal,
 //!   receiver faults), on its own HTTP client;
 //! - `state`: [`Config`] (fixed at start) and [`AppState`] (what changes while it runs);
 //! - [`http`]: the entry, the routes and the admin API;
 //! - [`server`]: the accept loop on a socket; [`reload`]: hot reload of a fixture folder;
-//! - `mock`: [`MockServer`], the in-process API for tests, with [`Expectation`]s and [`CallBuilder`];
+//! - `mock_server`: [`MockServer`], the in-process API for tests, with [`CallBuilder`] and [`Scoped`] changes;
 //! - [`mocks`]: ready-made `wiremock::Mock`s for suites that already use wiremock.
 //!
 //! The offline tools (generate, record, redact, validate, drift) live in `tools`, apart from the
@@ -41,24 +44,28 @@
 //! # Features
 //!
 //! `default = ["cli"]`. A test that only runs the mock in process takes `default-features = false`
-//! and compiles the server alone (no clap, fake, rand, notify, tracing-subscriber, wiremock,
-//! reqwest or jsonschema):
+//! and compiles the server alone (no clap, notify, tracing-subscriber, wiremock, reqwest or
+//! jsonschema), `POST /v2/calls` included (its call factory, with `fake` and `rand`, is always built):
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `cli` | the `synthflow-mock` binary (with `tools`, `watch`, `wiremock`) |
-//! | `tools` | `tools`: generate, record, redact, validate; the call factory behind `POST /v2/calls` (without it that route answers 500 and logs why) |
+//! | `cli` | the `synthflow-mock` binary (with `tools`, `watch`) |
+//! | `tools` | `tools`: generate, redact, validate (and `drift` over files, in the binary) |
+//! | `online` | `tools::record` and the binary's `record` and `drift --against/--id`: the tools that call the live API (reqwest with rustls; not in the default build) |
 //! | `validate` | the vendor's JSON Schema checks on fixture folders, added calls and (at build time) the embedded set; without it a call is checked by decoding it with the typed model |
 //! | `watch` | `reload`: hot reload of a fixture folder |
 //! | `wiremock` | `mocks`: ready-made `wiremock::Mock`s |
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod behaviour;
 pub mod error;
+mod expectations;
 pub mod http;
 pub mod journal;
 pub mod log_writer;
-mod mock;
+mod mock_server;
 #[cfg(feature = "wiremock")]
 pub mod mocks;
 pub mod outgoing;
@@ -72,6 +79,10 @@ mod state;
 pub mod store;
 #[cfg(feature = "tools")]
 pub mod tools;
+// Without `tools`: the call factory of `POST /v2/calls` alone, not public.
+#[cfg(not(feature = "tools"))]
+#[allow(dead_code, unused_imports)]
+mod tools;
 pub mod webhook;
 
 pub use auth::AuthPolicy;
@@ -79,8 +90,9 @@ pub use behaviour::faults::{BodyFault, Fault, GlobalFaults, RandomFaults};
 pub use behaviour::made_calls::{FinalCall, MadeCallConfig, Outcome, OutcomeRule};
 pub use behaviour::scenario::{Advance, Scenario, ScenarioFile};
 pub use error::{ApiError, Refusal};
-pub use journal::Entry as JournalEntry;
-pub use mock::{CallBuilder, Expectation, MockServer, MockServerBuilder, Times, VerificationError};
+pub use expectations::{Expectation, Times, VerificationError};
+pub use journal::JournalEntry;
+pub use mock_server::{CallBuilder, MockServer, MockServerBuilder, Scoped};
 pub use server::{serve_app, serve_app_with, ServeOptions};
 pub use state::{AdminAccess, AppState, Config, StoreGuard, UnknownIdStatus, UnknownValue};
 pub use store::{LoadOptions, Store, StoreError};

@@ -2,7 +2,7 @@
 //!
 //! The line is on by default (people watch it), so it must cost next to nothing. When the binary
 //! writes plain text to a file or a pipe it hands its [`LogBuffer`] to [`write_directly_to`], and
-//! [`write`] then formats the line in place, in the writing thread's part of that buffer: no
+//! [`write()`] then formats the line in place, in the writing thread's part of that buffer: no
 //! `tracing` dispatch, no `core::fmt`, no allocation, no copy (bench/callgrind.sh measured ~2,900
 //! instructions a line through `tracing-subscriber`, see docs/performance.md). The text is the one
 //! `tracing-subscriber`'s default format writes for the same event (timestamp with microseconds,

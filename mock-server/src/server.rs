@@ -32,7 +32,7 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// the 30 s orchestrators give (Kubernetes' default grace period).
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Connection settings of [`serve_with`]; [`serve`] uses the defaults.
+/// Connection settings of [`serve_router_with`]; [`serve_router`] uses the defaults.
 #[derive(Debug, Clone, Copy)]
 pub struct ServeOptions {
     /// See [`HEADER_READ_TIMEOUT`]; zero turns it off.
@@ -82,16 +82,16 @@ pub async fn serve_app_with(
 /// Serves another router (not the mock: the record proxy of the tools) on a listener until `shutdown` completes, then stops accepting and drains
 /// in-flight requests (connections that are idle close at once). Each request carries its peer
 /// address (`ConnectInfo<SocketAddr>`).
-pub async fn serve(
+pub async fn serve_router(
     listener: TcpListener,
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with(listener, router, shutdown, ServeOptions::default()).await
+    serve_router_with(listener, router, shutdown, ServeOptions::default()).await
 }
 
-/// [`serve`] with explicit connection settings.
-pub async fn serve_with(
+/// [`serve_router`] with explicit connection settings.
+pub async fn serve_router_with(
     listener: TcpListener,
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,

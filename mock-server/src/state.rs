@@ -20,6 +20,7 @@ use crate::auth::{AdminToken, AuthPolicy};
 use crate::behaviour::faults::{Fault, GlobalFaults};
 use crate::behaviour::made_calls::{FinalCall, Lifecycles, MadeCallConfig, MadeLog};
 use crate::behaviour::scenario::{Active, Scenario, ScenarioError};
+use crate::expectations::Registry;
 use crate::journal::Journal;
 use crate::store::list::{ListIndex, ListQuery};
 use crate::store::summary::Summaries;
@@ -191,9 +192,12 @@ struct Inner {
     config: Config,
     faults: ArcSwap<GlobalFaults>,
     scenarios: RwLock<HashMap<String, Arc<Active>>>,
-    /// Any scenario or global fault set: the hot path checks this one flag.
+    /// Any scenario or global fault set: the hot path checks this one flag. Written only with the
+    /// `scenarios` write lock held, from what that lock guards (see [`AppState::refresh_dynamic`]).
     dynamic: AtomicBool,
     journal: Journal,
+    /// The expectations of [`crate::MockServer::expect`], counted by the entry.
+    expectations: Registry,
     webhooks: Webhooks,
     /// Serialises store writers (admin API, hot reload) so no update is lost.
     writer: Mutex<()>,
@@ -246,13 +250,20 @@ impl AppState {
                 faults: ArcSwap::from_pointee(faults),
                 scenarios: RwLock::new(HashMap::new()),
                 dynamic: AtomicBool::new(false),
+                expectations: Registry::default(),
                 writer: Mutex::new(()),
                 made: Mutex::new(MadeLog::new(made_cap)),
                 lifecycles: Lifecycles::default(),
                 final_hooks: FinalHooks::default(),
             }),
         };
-        state.refresh_dynamic();
+        state.refresh_dynamic(
+            &state
+                .inner
+                .scenarios
+                .write()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         state
     }
 
@@ -269,6 +280,11 @@ impl AppState {
     /// The request journal.
     pub fn journal(&self) -> &Journal {
         &self.inner.journal
+    }
+
+    /// The expectations counted on every request (`MockServer::expect`).
+    pub(crate) fn expectations(&self) -> &Registry {
+        &self.inner.expectations
     }
 
     /// The post-call webhook sender: its queue, delivery journal and receiver faults.
@@ -343,13 +359,13 @@ impl AppState {
                     }
                 }
             }
+            self.refresh_dynamic(&sc);
         }
         self.inner.snapshot.store(Arc::new(Snapshot {
             store,
             list: OnceLock::new(),
             summaries: OnceLock::new(),
         }));
-        self.refresh_dynamic();
     }
 
     /// Sets the scenario of a call id (replacing any, progress reset).
@@ -359,12 +375,13 @@ impl AppState {
             .get(id)
             .ok_or_else(|| ScenarioError::UnknownCall(id.to_owned()))?;
         let active = Active::new(scenario, fixture)?;
-        self.inner
+        let mut sc = self
+            .inner
             .scenarios
             .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.to_owned(), Arc::new(active));
-        self.refresh_dynamic();
+            .unwrap_or_else(|e| e.into_inner());
+        sc.insert(id.to_owned(), Arc::new(active));
+        self.refresh_dynamic(&sc);
         Ok(())
     }
 
@@ -403,6 +420,7 @@ impl AppState {
                 sc.remove(old);
             }
             sc.insert(id.clone(), active);
+            self.refresh_dynamic(&sc);
         }
         // Indexes already derived follow the change (O(log n) each) instead of being derived
         // again from every call on the next read; those not derived yet stay so.
@@ -423,7 +441,6 @@ impl AppState {
             list,
             summaries,
         }));
-        self.refresh_dynamic();
         // Evicted means gone: the timer and the final body it holds go now.
         for old in &evicted {
             self.inner.lifecycles.cancel(old);
@@ -481,14 +498,13 @@ impl AppState {
 
     /// Removes the scenario of a call id; true if there was one.
     pub fn remove_scenario(&self, id: &str) -> bool {
-        let had = self
+        let mut sc = self
             .inner
             .scenarios
             .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id)
-            .is_some();
-        self.refresh_dynamic();
+            .unwrap_or_else(|e| e.into_inner());
+        let had = sc.remove(id).is_some();
+        self.refresh_dynamic(&sc);
         had
     }
 
@@ -526,12 +542,20 @@ impl AppState {
 
     /// Replaces the global faults.
     pub fn set_faults(&self, faults: GlobalFaults) {
+        // Under the scenarios' write lock, as every write of the flag.
+        let sc = self
+            .inner
+            .scenarios
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
         self.inner.faults.store(Arc::new(faults));
-        self.refresh_dynamic();
+        self.refresh_dynamic(&sc);
     }
 
     /// Nothing dynamic is set (no scenario, no global fault): a GET of a fixture is then answered
-    /// with its bytes as stored, unless the request itself asks for a fault.
+    /// with its bytes as stored, unless the request itself asks for a fault. For the entry and the
+    /// tests of its shortcut; not part of the API.
+    #[doc(hidden)]
     pub fn is_plain(&self) -> bool {
         !self.inner.dynamic.load(Ordering::Acquire)
     }
@@ -546,14 +570,12 @@ impl AppState {
         (!f.is_empty()).then_some(f)
     }
 
-    fn refresh_dynamic(&self) {
-        let any = !self.inner.faults.load().is_empty()
-            || !self
-                .inner
-                .scenarios
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_empty();
+    /// Sets the "anything dynamic" flag from `scenarios`, the map under its write lock, which the
+    /// caller holds: writers of the flag are serialised by that lock, and each computes it from
+    /// what it just wrote. (Computed after the lock was released, a remove racing a set could
+    /// store "nothing set" last while a scenario was set: the shortcut then ignored it.)
+    fn refresh_dynamic(&self, scenarios: &HashMap<String, Arc<Active>>) {
+        let any = !self.inner.faults.load().is_empty() || !scenarios.is_empty();
         self.inner.dynamic.store(any, Ordering::Release);
     }
 
@@ -571,3 +593,7 @@ impl AppState {
 fn same_bytes(a: &Bytes, b: &Bytes) -> bool {
     (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
 }
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;

@@ -10,8 +10,7 @@ use crate::model::{
     Call, CallStatus, EndCallReason, TelephonyDisconnectReason, TelephonyHangup, TypeOfCall,
 };
 
-/// A transcript at least this long (bytes) counts as "very long".
-pub const LONG_TRANSCRIPT_BYTES: usize = 30_000;
+pub use crate::model::LONG_TRANSCRIPT_BYTES;
 
 /// Coverage items → the ids of the calls that exercise them (empty: not covered).
 #[derive(Debug, Clone, Default)]

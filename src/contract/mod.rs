@@ -23,7 +23,7 @@ use serde_json::Value;
 use crate::model::GetCallResponse;
 
 pub use crate::violation::{json_violation, Violation, ViolationKind};
-pub use schema::{corrected_schemas, openapi_document, Schemas, ERRATA, SPEC_YAML};
+pub use schema::{corrected_schemas, openapi_document, Schemas, ERRATA, SPEC_JSON, SPEC_YAML};
 
 /// What a cache of bodies these checks accepted must be invalidated by: this crate's version, the
 /// vendored document and its errata (hashed). A changed check under the same version number is not

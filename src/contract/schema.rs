@@ -16,11 +16,16 @@ use super::{Violation, ViolationKind};
 /// The vendor's OpenAPI document, unchanged (`spec/synthflow-get-call.openapi.yaml`).
 pub const SPEC_YAML: &str = include_str!("../../spec/synthflow-get-call.openapi.yaml");
 
+/// The same document converted to JSON (`spec/synthflow-get-call.openapi.json`), which the checks
+/// read: no YAML parser in the build (serde_yaml is deprecated). `tests/spec_json.rs` checks that it
+/// equals the YAML file parsed.
+pub const SPEC_JSON: &str = include_str!("../../spec/synthflow-get-call.openapi.json");
+
 /// The vendored OpenAPI document as JSON.
 pub fn openapi_document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
-        serde_yaml::from_str(SPEC_YAML).expect("the vendored OpenAPI document is YAML")
+        serde_json::from_str(SPEC_JSON).expect("the vendored OpenAPI document is JSON")
     })
 }
 

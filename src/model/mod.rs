@@ -17,6 +17,10 @@ mod observed;
 mod time;
 
 pub use call::{Call, CollectedVariable, CollectedVariables};
+
+/// A transcript at least this long (bytes) counts as "very long" (the contract's coverage item;
+/// here, without the `contract` feature, so the mock's call factory writes one in a slim build).
+pub const LONG_TRANSCRIPT_BYTES: usize = 30_000;
 pub use enums::{
     CallStatus, EndCallReason, TelephonyDisconnectReason, TelephonyHangup, TypeOfCall,
 };

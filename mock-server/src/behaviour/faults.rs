@@ -116,11 +116,11 @@ impl Fault {
         *self == Fault::default()
     }
 
-    /// Reads `Prefer` headers: each key this mock knows is applied, others are ignored (RFC 7240).
+    /// Reads [`PREFER`] headers: each key this mock knows is applied, others are ignored (RFC 7240).
     /// `Ok(None)` when no header names a known key.
     pub fn from_prefer(headers: &HeaderMap) -> Result<Option<Fault>, FaultParseError> {
         let mut fault = Fault::default();
-        for value in headers.get_all("prefer") {
+        for value in headers.get_all(&PREFER) {
             let text = value
                 .to_str()
                 .map_err(|_| FaultParseError("Prefer: not ASCII".into()))?;
@@ -381,10 +381,15 @@ impl GlobalFaults {
 /// Marks a response whose body must be broken; read by [`break_body`].
 #[derive(Debug, Clone, Copy)]
 pub struct BodyFaultMark {
+    /// How the body is broken.
     pub kind: BodyFault,
     /// A status was forced as well (a not-json page then keeps it).
     pub forced_status: bool,
 }
+
+/// `Prefer`, the header a request asks for a fault (and a made call its outcome) with: one name
+/// for every reader, made once (a `&str` key is parsed into a header name on every lookup).
+pub static PREFER: http::HeaderName = http::HeaderName::from_static("prefer");
 
 /// Which fault an answer got, for the journal and the `Preference-Applied` header.
 #[derive(Debug, Clone)]

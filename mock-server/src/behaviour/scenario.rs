@@ -65,14 +65,21 @@ impl Scenario {
 pub enum Advance {
     /// One step every `polls_per_step` polls (default 1).
     PerPoll {
+        /// Polls per step (at least 1).
         #[serde(default = "one")]
         polls_per_step: u32,
     },
     /// One step every `step_ms` milliseconds since the client's first poll.
-    Elapsed { step_ms: u64 },
+    Elapsed {
+        /// Milliseconds per step.
+        step_ms: u64,
+    },
     /// One step every `step_ms` milliseconds since the scenario was set, the same for every
     /// client: a call that plays out whether or not anyone polls it (a made call).
-    SinceSet { step_ms: u64 },
+    SinceSet {
+        /// Milliseconds per step.
+        step_ms: u64,
+    },
 }
 
 fn one() -> u32 {
@@ -91,16 +98,28 @@ pub struct Steps {
 /// Why a scenario cannot be set.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
+    /// No call has this id.
     #[error("no fixture for call id {0:?}")]
     UnknownCall(String),
+    /// A lifecycle was asked for on a call that is not final.
     #[error("call {id}: a lifecycle needs a final call (completed, failed...) as its fixture, not {status:?}")]
-    NotFinal { id: String, status: String },
+    NotFinal {
+        /// The call id.
+        id: String,
+        /// Its status.
+        status: String,
+    },
+    /// A lifecycle step derived from the call breaks the contract.
     #[error("call {id}: derived {status} step breaks the contract: {problems}")]
     BadStep {
+        /// The call id.
         id: String,
+        /// The step's status.
         status: String,
+        /// What the contract checks said.
         problems: String,
     },
+    /// The call's body is not the one-call envelope.
     #[error("call {0}: fixture body is not a call envelope")]
     NotACall(String),
 }
@@ -211,7 +230,9 @@ fn live_step(call: &Map<String, Value>, status: &str, transcript: &str) -> Map<S
 /// A scenario set on a call, with its derived bodies and each client's progress.
 #[derive(Debug)]
 pub struct Active {
+    /// The scenario as set.
     pub scenario: Scenario,
+    /// Its lifecycle's bodies, when it has one.
     pub steps: Option<Steps>,
     progress: Mutex<HashMap<String, Progress>>,
     set_at: Instant,
@@ -240,7 +261,12 @@ pub enum Turn {
     /// This fault.
     Fault(Fault),
     /// This body, the `step`-th of the lifecycle.
-    Step { step: usize, body: Bytes },
+    Step {
+        /// The step's index.
+        step: usize,
+        /// Its body.
+        body: Bytes,
+    },
     /// The fixture as it is.
     Fixture,
 }

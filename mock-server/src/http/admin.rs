@@ -3,7 +3,7 @@
 //!
 //! Off by default (`--admin loopback|any`). With `loopback` it answers only peers on a loopback
 //! address; any other peer, or a request whose peer is unknown, gets the live-shaped 403. In every
-//! mode (see [`access`]) a request is also refused (403) when its `Host` is not a loopback name,
+//! mode (see `access`) a request is also refused (403) when its `Host` is not a loopback name,
 //! the configured `--host` or an IP address (DNS rebinding), when it carries an `Origin` other
 //! than the mock's own (a web page on another origin), and, when an admin token is set, unless it
 //! carries `Authorization: Bearer <token>`. Every refusal goes through [`ApiError`] like the rest

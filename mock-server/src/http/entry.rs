@@ -3,11 +3,11 @@
 //! `main`, [`crate::MockServer`], the in-process tests ([`crate::app`]), the property test and the
 //! fuzz target all drive this function, so the path users hit is the path hostile input reaches.
 //! It does three things, in this order:
-//! 1. asks [`fixture_hit`] whether the request is a plain fixture hit (a GET of a known id without
+//! 1. asks `decide::fixture_hit` whether the request is a plain fixture hit (a GET of a known id without
 //!    a body, nothing dynamic set, no `Prefer` header, a token the policy accepts); if so the answer is the stored
 //!    bytes, without route matching or boxed futures. The router's `GET /v2/calls/{id}` handler
 //!    asks the same function, so the shortcut cannot drift from the router;
-//! 2. otherwise hands the request to the router ([`super::routes`]) and, when it answers, writes the
+//! 2. otherwise hands the request to the router (`super::routes`) and, when it answers, writes the
 //!    JSON body of a refusal ([`crate::error::render_response`]) and breaks the body of an answer
 //!    marked for a body fault ([`crate::behaviour::faults::break_body`]);
 //! 3. on both ways, journals the request (credentials redacted; admin requests excepted) and writes
@@ -26,49 +26,17 @@ use axum::body::Body;
 use axum::response::Response;
 use axum::Router;
 use bytes::Bytes;
-use http::{header, HeaderMap, HeaderValue, Method, Request, Uri};
+use http::{header, HeaderValue, Method, Request, Uri};
 
+use super::decide::{fixture_hit, Auth, JSON};
 use super::MockBody;
 use crate::behaviour::faults::{self, AppliedFault};
 use crate::error::render_response;
 use crate::journal::{self, IgnoredParams, Miss};
 use crate::request_log;
 use crate::state::AppState;
-use crate::store::Chunk;
 
 pub use crate::request_log::LOG_TARGET;
-
-/// `Prefer`, made once: a `&str` key is parsed into a header name on every lookup.
-static PREFER: http::HeaderName = http::HeaderName::from_static("prefer");
-
-/// The one decision "this request is a plain fixture hit, here are the bytes": a GET of `id` while
-/// nothing dynamic is set (no scenario, no global fault), without a `Prefer` header, with a token
-/// the policy accepts, for a call the store holds. `None`: the general path decides.
-pub fn fixture_hit(
-    state: &AppState,
-    method: &Method,
-    id: &str,
-    headers: &HeaderMap,
-) -> Option<Chunk> {
-    if method != Method::GET || !state.is_plain() {
-        return None;
-    }
-    // One pass over the request's few headers rather than a lookup by name for each: a
-    // `Prefer` header, or no or a doubled `Authorization`, goes to the router (which refuses or
-    // answers it in full).
-    let mut auth = None;
-    for (name, value) in headers {
-        if name == http::header::AUTHORIZATION {
-            if auth.replace(value).is_some() {
-                return None;
-            }
-        } else if name == PREFER {
-            return None;
-        }
-    }
-    state.config().auth.check_value(auth?, headers).ok()?;
-    state.store().body(id)
-}
 
 /// The id of a `/v2/calls/{id}` path as sent, when it needs no decoding; `None` otherwise (the
 /// router decodes percent-escapes and refuses what is not an id).
@@ -140,17 +108,21 @@ impl Entry {
         // A request with a body (a GET may carry one) goes to the router, which leaves the
         // connection usable after it (tests/bad_input.rs).
         if self.shortcut && req.body().is_end_stream() {
-            let hit = raw_call_id(req.uri())
-                .and_then(|id| fixture_hit(&self.state, req.method(), id, req.headers()));
+            let hit = raw_call_id(req.uri()).and_then(|id| {
+                fixture_hit(
+                    &self.state,
+                    req.method(),
+                    id,
+                    req.headers(),
+                    Auth::Unchecked,
+                )
+            });
             if let Some(body) = hit {
                 // The router's answer has a type and a length; the length is not inserted here:
                 // hyper writes it from the body's exact size (no header value to format, no
                 // second insert), and the in-process answer adds it (`AxumAnswer`).
                 let mut resp = Response::new(MockBody::Stored(Some(body)));
-                resp.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
+                resp.headers_mut().insert(header::CONTENT_TYPE, JSON);
                 // The request is still here: the log line borrows its method and path.
                 let log = start.map(|s| (s, req.method().as_str(), req.uri().path()));
                 record(&self.state, journal, log, &resp);
@@ -180,35 +152,35 @@ impl Entry {
     }
 }
 
-/// The journal entry's request half, when the journal is on (admin requests excepted).
-fn journal_entry<B>(state: &AppState, req: &Request<B>) -> Option<journal::Entry> {
-    (state.journal().is_on() && !req.uri().path().starts_with(super::admin::PREFIX)).then(|| {
-        journal::Entry {
-            seq: 0,
-            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            method: journal::field(req.method().as_str()),
-            path: journal::field(req.uri().path()),
-            query: req
-                .uri()
-                .query()
-                .map(|q| journal::field(&crate::redact::query(q))),
-            headers: journal::redact_headers(
-                req.headers(),
-                std::slice::from_ref(&state.config().webhooks.signature_header),
-            ),
-            status: 0,
-            fault: None,
-            nearest_ids: Vec::new(),
-            ignored_params: Vec::new(),
-        }
+/// The journal entry's request half, when the journal is on or an expectation counts requests
+/// (admin requests excepted).
+fn journal_entry<B>(state: &AppState, req: &Request<B>) -> Option<journal::JournalEntry> {
+    let wanted = state.journal().is_on() || state.expectations().is_on();
+    (wanted && !req.uri().path().starts_with(super::admin::PREFIX)).then(|| journal::JournalEntry {
+        seq: 0,
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        method: journal::field(req.method().as_str()),
+        path: journal::field(req.uri().path()),
+        query: req
+            .uri()
+            .query()
+            .map(|q| journal::field(&crate::redact::query(q))),
+        headers: journal::redact_headers(
+            req.headers(),
+            std::slice::from_ref(&state.config().webhooks.signature_header),
+        ),
+        status: 0,
+        fault: None,
+        nearest_ids: Vec::new(),
+        ignored_params: Vec::new(),
     })
 }
 
-/// Journals and logs an answer: the same on both ways. `log`: when the request started, its
+/// Counts an answer in the expectations, journals and logs it: the same on both ways. `log`: when the request started, its
 /// method and path.
 fn record<T>(
     state: &AppState,
-    journal: Option<journal::Entry>,
+    journal: Option<journal::JournalEntry>,
     log: Option<(request_log::Started, &str, &str)>,
     resp: &http::Response<T>,
 ) {
@@ -228,7 +200,11 @@ fn record<T>(
             .get::<IgnoredParams>()
             .map(|m| m.0.clone())
             .unwrap_or_default();
-        state.journal().push(entry);
+        // Every request counts, whatever the journal keeps (`crate::expectations`).
+        state.expectations().observe(&entry);
+        if state.journal().is_on() {
+            state.journal().push(entry);
+        }
     }
     if let Some((start, method, path)) = log {
         request_log::write(start, method, path, resp.status().as_u16());
@@ -240,7 +216,7 @@ fn record<T>(
 struct Finish {
     state: AppState,
     log: Option<(request_log::Started, Method, Uri)>,
-    journal: Option<journal::Entry>,
+    journal: Option<journal::JournalEntry>,
 }
 
 impl Finish {
@@ -278,7 +254,9 @@ pin_project_lite::pin_project! {
 }
 
 impl Answer {
-    /// Whether the plain-hit shortcut answered (before the answer is awaited).
+    /// Whether the plain-hit shortcut answered (before the answer is awaited). For the tests that
+    /// compare both ways; not part of the API.
+    #[doc(hidden)]
     pub fn is_shortcut(&self) -> bool {
         self.ready.is_some()
     }

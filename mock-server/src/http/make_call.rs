@@ -10,17 +10,17 @@
 //! (`AppState::lifecycles`) runs the `on_call_final` hooks once the final body is served.
 
 use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use http::header;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use crate::behaviour::faults;
+use crate::behaviour::faults::PREFER;
 use crate::behaviour::made_calls::{self, Made, MakeCallRequest, PerCall, MAX_BODY_BYTES};
 use crate::error::{ApiError, Refusal};
 use crate::state::AppState;
 
-use super::routes::{json_body, prefer_fault};
+use super::decide::{self, json, request_fault};
 
 /// `POST /v2/calls`.
 pub(super) async fn make_call(
@@ -29,21 +29,13 @@ pub(super) async fn make_call(
 ) -> Result<Response, Refusal> {
     let headers = req.headers();
     state.config().auth.check(headers)?;
-    let fault = match prefer_fault(headers)? {
-        Some(f) => Some(f),
-        None => state.global_fault().map(|f| (f, false)),
-    };
-    if let Some((f, from_prefer)) = &fault {
-        f.delay().await;
-        if let Some(err) = f.error(state.config().retry_after) {
-            let mut resp = err.into_response();
-            faults::mark(&mut resp, f, *from_prefer);
-            return Ok(resp);
-        }
+    let fault = request_fault(&state, headers, || None)?;
+    if let Some(forced) = decide::fault_first(&state, fault.as_ref()).await {
+        return Ok(forced);
     }
     let per_call = PerCall::from_prefer(
         headers
-            .get_all("prefer")
+            .get_all(&PREFER)
             .iter()
             .filter_map(|v| v.to_str().ok()),
     )
@@ -75,10 +67,8 @@ pub(super) async fn make_call(
     let answer = answer_body(&id, made.eta_secs);
     store_and_time(&state, made)?;
 
-    let mut resp = json_body(answer);
-    if let Some((f, from_prefer)) = &fault {
-        faults::mark(&mut resp, f, *from_prefer);
-    }
+    let mut resp = json(answer);
+    decide::mark(&mut resp, fault.as_ref());
     Ok(resp)
 }
 

@@ -5,19 +5,16 @@
 //! Handlers return `Result<Response, Refusal>` and `?` into it; the JSON body of a refusal is
 //! written by the entry ([`super::entry`]), never here. Any other path is a 404 and any other
 //! method on a known path a 405 with `Allow`, both with JSON bodies, as the live service answers.
-//! A plain fixture hit is decided by [`super::entry::fixture_hit`], the same function the entry's
+//! A plain fixture hit is decided by [`super::decide::fixture_hit`], the same function the entry's
 //! shortcut calls, so both ways give the same answer; faults ([`crate::behaviour::faults`]) and
-//! scenarios ([`crate::behaviour::scenario`]) are applied only when asked.
+//! scenarios ([`crate::behaviour::scenario`]) are applied only when asked, as `decide` says.
 
-use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use bytes::Bytes;
-use http::{header, HeaderValue, StatusCode};
 
-use crate::behaviour::faults::{self, Fault};
+use crate::behaviour::faults::Fault;
 use crate::behaviour::scenario::{Turn, CLIENT_HEADER};
 use crate::error::{ApiError, Refusal};
 use crate::journal::{self, IgnoredParams, Miss};
@@ -25,7 +22,7 @@ use crate::state::{AdminAccess, AppState, UnknownIdStatus};
 use crate::store::is_well_formed;
 use crate::store::list::{unknown_params, ListQuery};
 
-use super::entry::fixture_hit;
+use super::decide::{self, fixture_hit, json, request_fault, Auth};
 
 /// The routes, with the state applied. Error bodies, the journal and the log line are the entry's.
 pub(crate) fn router(state: AppState) -> Router {
@@ -46,23 +43,6 @@ pub(crate) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// A JSON answer of stored bytes.
-pub(crate) fn json_body(body: Bytes) -> Response {
-    let mut resp = Response::new(Body::from(body));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
-/// The fault a request asked for in its `Prefer` header (`true`: from the header), else none.
-pub(super) fn prefer_fault(headers: &http::HeaderMap) -> Result<Option<(Fault, bool)>, Refusal> {
-    Fault::from_prefer(headers)
-        .map(|f| f.map(|f| (f, true)))
-        .map_err(|e| ApiError::BadQuery.describe(format!("Prefer: {e}")))
-}
-
 /// `GET /v2/calls/{call_id}`: auth, then the stored body as is; faults and scenarios when any
 /// is set or the request has a `Prefer` header.
 async fn get_call(
@@ -76,57 +56,47 @@ async fn get_call(
     let Ok(Path(call_id)) = call_id else {
         return Err(ApiError::MalformedCallId.into());
     };
-    if let Some(body) = fixture_hit(&state, req.method(), &call_id, headers) {
-        return Ok(json_body(body.into_bytes()));
+    if let Some(body) = fixture_hit(&state, req.method(), &call_id, headers, Auth::Checked) {
+        return Ok(json(body.into_bytes()));
     }
     let mut step_body = None;
-    let fault = match prefer_fault(headers)? {
-        Some(f) => Some(f),
-        None => {
-            let turn = state.scenario(&call_id).map(|a| {
-                let client = headers
-                    .get(CLIENT_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                a.next(client)
-            });
-            match turn {
-                Some(Turn::Fault(f)) => Some((f, false)),
-                Some(Turn::Step { body, .. }) => {
-                    step_body = Some(body);
-                    state.global_fault().map(|f| (f, false))
-                }
-                Some(Turn::Fixture) | None => state.global_fault().map(|f| (f, false)),
+    let fault = request_fault(&state, headers, || {
+        let client = headers
+            .get(CLIENT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        match state.scenario(&call_id)?.next(client) {
+            Turn::Fault(f) => Some(f),
+            Turn::Step { body, .. } => {
+                step_body = Some(body);
+                None
             }
+            Turn::Fixture => None,
         }
-    };
-    let mut resp = answer_with(&state, fault.as_ref(), || match step_body {
-        Some(body) => json_body(body),
+    })?;
+    Ok(answer_with(&state, fault.as_ref(), || match step_body {
+        Some(body) => json(body),
         None => match state.store().get(&call_id) {
-            Some(fixture) => json_body(fixture.body.clone()),
+            Some(fixture) => json(fixture.body.clone()),
             None => miss(&state, &call_id),
         },
     })
-    .await;
-    if let Some((f, from_prefer)) = &fault {
-        faults::mark(&mut resp, f, *from_prefer);
-    }
-    Ok(resp)
+    .await)
 }
 
-/// Waits for the fault's latency, then the forced status or the normal answer.
+/// The answer with the request's fault applied: its latency and forced status first, else the
+/// normal answer, marked.
 async fn answer_with(
     state: &AppState,
     fault: Option<&(Fault, bool)>,
     normal: impl FnOnce() -> Response,
 ) -> Response {
-    if let Some((f, _)) = fault {
-        f.delay().await;
-        if let Some(err) = f.error(state.config().retry_after) {
-            return err.into_response();
-        }
+    if let Some(forced) = decide::fault_first(state, fault).await {
+        return forced;
     }
-    normal()
+    let mut resp = normal();
+    decide::mark(&mut resp, fault);
+    resp
 }
 
 /// The refusal for a well-formed or malformed id with no fixture, with the nearest known ids
@@ -177,24 +147,15 @@ async fn list_calls(
             "unknown list parameter ignored (the live service ignores it too)"
         );
     }
-    let fault = match prefer_fault(headers)? {
-        Some(f) => Some(f),
-        None => state.global_fault().map(|f| (f, false)),
-    };
-    let mut resp = answer_with(&state, fault.as_ref(), || json_body(state.list_page(&q))).await;
-    if let Some((f, from_prefer)) = &fault {
-        faults::mark(&mut resp, f, *from_prefer);
-    }
+    let fault = request_fault(&state, headers, || None)?;
+    let mut resp = answer_with(&state, fault.as_ref(), || json(state.list_page(&q))).await;
     if !ignored.is_empty() {
         resp.extensions_mut().insert(IgnoredParams(ignored));
     }
     Ok(resp)
 }
 
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        format!("{{\"status\":\"ok\",\"calls\":{}}}", state.store().len()),
-    )
+async fn healthz(State(state): State<AppState>) -> Response {
+    let body = format!("{{\"status\":\"ok\",\"calls\":{}}}", state.store().len());
+    json(body.into())
 }

@@ -239,14 +239,23 @@ fn item(call: &Map<String, Value>) -> Item {
 /// A checked list query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
+    /// `model_id` (required): the agent whose calls are listed.
     pub model_id: String,
+    /// `limit`: calls per page.
     pub limit: u64,
+    /// `offset`: calls skipped.
     pub offset: u64,
+    /// `from_date`: starts at or after this (unix ms).
     pub from_date: Option<i64>,
+    /// `to_date`: starts before this (unix ms).
     pub to_date: Option<i64>,
+    /// `call_status`: the statuses kept.
     pub call_status: Option<Vec<String>>,
+    /// `duration_min`: shortest duration (seconds, inclusive).
     pub duration_min: Option<i64>,
+    /// `duration_max`: longest duration (seconds, inclusive).
     pub duration_max: Option<i64>,
+    /// `lead_phone_number`: the number called.
     pub lead_phone_number: Option<String>,
 }
 

@@ -103,7 +103,9 @@ pub enum StoreError {
     /// A folder or file could not be read.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// What could not be read.
         path: String,
+        /// Why.
         #[source]
         source: std::io::Error,
     },

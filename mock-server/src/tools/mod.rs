@@ -13,8 +13,16 @@
 //! it serves. They are plain functions and option structs with typed errors; the command-line
 //! flags that drive them live in the binary (`src/bin/synthflow-mock/`), one file per subcommand.
 
+//!
+//! Without the `tools` feature only [`generate`]'s call factory is compiled, crate-private: it
+//! makes the calls of `POST /v2/calls` in a slim build too.
+
+#[cfg(feature = "tools")]
 pub mod atomic_file;
 pub mod generate;
+#[cfg(feature = "online")]
 pub mod record;
+#[cfg(feature = "tools")]
 pub mod redact;
+#[cfg(feature = "tools")]
 pub mod validate;

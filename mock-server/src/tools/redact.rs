@@ -33,8 +33,11 @@ pub enum RedactError {
     /// The body is not JSON.
     #[error("not JSON at line {line} column {column}: {message}")]
     NotJson {
+        /// Line of the error (from 1).
         line: usize,
+        /// Column of the error (from 1).
         column: usize,
+        /// serde_json's message.
         message: String,
     },
     /// A secret was still present after redaction (a bug; the body is not written).

@@ -107,7 +107,7 @@ async fn journal_records_requests_without_the_token() {
     let headers = e["headers"].as_array().unwrap();
     assert!(headers.contains(&serde_json::json!(["authorization", "Bearer [redacted]"])));
     // Same through the in-process API, and in Debug output.
-    let entries = mock.received_requests();
+    let entries = mock.received_requests().unwrap();
     assert!(!format!("{entries:?}").contains(secret));
 }
 
@@ -117,7 +117,7 @@ async fn a_miss_is_journaled_with_the_nearest_known_ids() {
     let typo = ID.replace("2c94", "2c95");
     let r = crate::support::get(&mock, &format!("/calls/{typo}")).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let e = mock.received_requests().pop().unwrap();
+    let e = mock.received_requests().unwrap().pop().unwrap();
     assert_eq!(e.nearest_ids.first().map(String::as_str), Some(ID));
 }
 
@@ -127,7 +127,7 @@ async fn journal_stays_bounded() {
     for _ in 0..60 {
         crate::support::get(&mock, &format!("/calls/{ID}")).await;
     }
-    let e = mock.received_requests();
+    let e = mock.received_requests().unwrap();
     assert_eq!(e.len(), 50);
     assert_eq!(e.last().unwrap().seq, 60);
 }
@@ -195,7 +195,12 @@ async fn admin_sets_and_clears_global_faults() {
         StatusCode::INTERNAL_SERVER_ERROR
     );
     assert_eq!(
-        mock.received_requests().last().unwrap().fault.as_deref(),
+        mock.received_requests()
+            .unwrap()
+            .last()
+            .unwrap()
+            .fault
+            .as_deref(),
         Some("code=500")
     );
     http.delete(format!("{}/__admin/faults", mock.uri()))

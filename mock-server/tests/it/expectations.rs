@@ -49,14 +49,16 @@ async fn an_unmet_expectation_fails_the_test_when_the_mock_is_dropped() {
 #[tokio::test]
 async fn a_predicate_and_counts_select_the_requests_they_name() {
     let mock = MockServer::start().await.unwrap();
+    // Added before the requests, as with wiremock-rs: each counts from then on.
+    let bad_list = Expectation::method_path("GET", "/v2/calls").with(|r| r.status == 400);
+    mock.expect(Expectation::get_call(ID).at_least(3))
+        .expect(Expectation::get_call(ID).at_most(3))
+        .expect(Expectation::get_call(ID).times(2..=3))
+        .expect(bad_list.times(1));
     for _ in 0..3 {
         get(&mock.call_url(ID)).await;
     }
     get(&format!("{}/calls?model_id=x&limit=500", mock.base_url())).await;
-    let bad_list = Expectation::method_path("GET", "/v2/calls").with(|r| r.status == 400);
-    mock.expect(Expectation::get_call(ID).at_least(3))
-        .expect(Expectation::get_call(ID).at_most(3))
-        .expect(bad_list.times(1));
     mock.verify();
     mock.expect(Expectation::any().named("a fourth request").at_least(5));
     let msg = mock.check_expectations().unwrap_err().to_string();
@@ -138,8 +140,123 @@ async fn the_readme_example_holds() {
     mock.verify();
     let faults: Vec<_> = mock
         .received_requests()
+        .unwrap()
         .into_iter()
         .map(|r| r.fault)
         .collect();
     assert_eq!(faults[0].as_deref(), Some("code=429"));
+}
+
+async fn get_n(mock: &MockServer, n: usize) {
+    let client = reqwest::Client::new();
+    for _ in 0..n {
+        client
+            .get(mock.call_url(ID))
+            .bearer_auth("t")
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// Fails on the journal-counted expectations: with the journal off they counted nothing
+/// (`never()` passed after a request; `times(2)` said "received 0").
+#[tokio::test]
+async fn with_the_journal_off_expectations_still_count_every_request() {
+    let mock = MockServer::builder().journal(0).start().await.unwrap();
+    mock.expect(Expectation::get_call(ID).times(2));
+    get_n(&mock, 1).await;
+    let msg = mock.check_expectations().unwrap_err().to_string();
+    assert!(
+        msg.contains("expected exactly 2 matching request(s), received 1"),
+        "{msg}"
+    );
+    assert!(msg.contains("not recorded (the journal is off"), "{msg}");
+    mock.reset();
+
+    mock.expect(Expectation::get_call(ID).never());
+    get_n(&mock, 1).await;
+    assert!(
+        mock.check_expectations().is_err(),
+        "never() passed after a request"
+    );
+    assert_eq!(
+        mock.received_requests(),
+        None,
+        "recording off is not 'none received'"
+    );
+    mock.reset();
+}
+
+/// Fails on the journal-counted expectations: the journal keeps 1,000 entries.
+#[tokio::test]
+async fn more_requests_than_the_journal_keeps_are_all_counted() {
+    let mock = MockServer::start().await.unwrap();
+    mock.expect(Expectation::get_call(ID).times(1500));
+    get_n(&mock, 1500).await;
+    mock.verify();
+    assert_eq!(mock.received_requests().unwrap().len(), 1000);
+}
+
+#[tokio::test]
+async fn none_received_is_an_empty_list_not_none() {
+    let mock = MockServer::start().await.unwrap();
+    assert_eq!(mock.received_requests(), Some(Vec::new()));
+}
+
+#[tokio::test]
+async fn a_scoped_change_is_undone_when_its_guard_drops() {
+    use synthflow_mock::{Fault, GlobalFaults, Scenario};
+    let mock = MockServer::start().await.unwrap();
+    let status = |mock: &MockServer, id: &str| {
+        let url = mock.call_url(id);
+        async move { get(&url).await.status().as_u16() }
+    };
+    {
+        let call = mock
+            .add_call_scoped(CallBuilder::new("scoped-call"))
+            .unwrap();
+        assert_eq!(call.call_id(), Some("scoped-call"));
+        assert_eq!(status(&mock, "scoped-call").await, 200);
+        let _faults = mock.set_faults_scoped(GlobalFaults {
+            always: Some(Fault::code(503)),
+            ..GlobalFaults::default()
+        });
+        assert_eq!(status(&mock, ID).await, 503);
+    }
+    assert_eq!(status(&mock, ID).await, 200);
+    assert_ne!(
+        status(&mock, "scoped-call").await,
+        200,
+        "the added call is gone"
+    );
+    {
+        let _sc = mock
+            .set_scenario_scoped(ID, Scenario::first_n(1, Fault::code(429)))
+            .unwrap();
+        assert_eq!(status(&mock, ID).await, 429);
+    }
+    assert!(mock.state().scenarios().is_empty());
+    assert_eq!(status(&mock, ID).await, 200);
+}
+
+/// Fails on the old `reset`, which kept added calls, scenarios and faults.
+#[tokio::test]
+async fn reset_puts_back_the_calls_scenarios_and_faults_it_started_with() {
+    use synthflow_mock::{Fault, GlobalFaults, Scenario};
+    let mock = MockServer::start().await.unwrap();
+    let before = mock.call_ids();
+    mock.add_call(CallBuilder::new("added-call")).unwrap();
+    mock.set_scenario(ID, Scenario::first_n(1, Fault::code(429)))
+        .unwrap();
+    mock.set_faults(GlobalFaults {
+        always: Some(Fault::code(503)),
+        ..GlobalFaults::default()
+    });
+    mock.expect(Expectation::any().never());
+    mock.reset();
+    assert_eq!(mock.call_ids(), before);
+    assert!(mock.state().scenarios().is_empty());
+    assert!(mock.state().faults().is_empty());
+    assert_eq!(get(&mock.call_url(ID)).await.status(), 200);
 }

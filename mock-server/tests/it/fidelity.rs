@@ -105,7 +105,7 @@ async fn an_unknown_list_parameter_is_ignored_and_journaled() {
     let plain = list(&mock, &format!("model_id={model}&limit=2")).await;
     let paged = list(&mock, &format!("model_id={model}&limit=2&page=2&page=3")).await;
     assert_eq!(plain, paged, "page= changes nothing");
-    let entries = mock.received_requests();
+    let entries = mock.received_requests().unwrap();
     assert_eq!(entries.len(), 2);
     assert!(entries[0].ignored_params.is_empty());
     assert_eq!(entries[1].ignored_params, ["page"]);

@@ -1,6 +1,7 @@
 //! The crate's layout rules, checked on its sources: the modules form layers (no import circle:
-//! a module may use one below it, never one above), no source file is over 600 lines, and only
-//! binary code (`src/bin/`) names clap.
+//! a module may use one below it, never one above), at the top level and between the files inside
+//! a module (`http::entry` -> `http::routes` -> `http::entry` is a circle too), no source file is
+//! over 600 lines, and only binary code (`src/bin/`) names clap.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -132,6 +133,196 @@ fn find_cycle(g: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
     None
 }
 
+/// A library file's module path: `http/entry.rs` -> `http::entry`, `http/mod.rs` -> `http`,
+/// `lib.rs` -> the crate root (empty).
+fn module_path(rel: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|c| c.to_string_lossy().trim_end_matches(".rs").to_owned())
+        .collect();
+    if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
+        parts.pop();
+    }
+    parts
+}
+
+/// The module-like paths after `at` in `code`: `a::b::Item` -> [a, b]; `{a::X, b::{c, D}}` ->
+/// [a], [b, c], [b] (lower-case segments only: a type or a function ends a path).
+fn paths_at(code: &str) -> Vec<Vec<String>> {
+    let ident = |s: &str| -> usize {
+        s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len())
+    };
+    let mut segs = Vec::new();
+    let mut rest = code;
+    loop {
+        let n = ident(rest);
+        let name = &rest[..n];
+        if n == 0 || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            break;
+        }
+        segs.push(name.to_owned());
+        rest = &rest[n..];
+        match rest.strip_prefix("::") {
+            Some(r) => rest = r,
+            None => return vec![segs],
+        }
+    }
+    let Some(group) = rest.strip_prefix('{') else {
+        return vec![segs];
+    };
+    // The brace group, split at its top-level commas.
+    let (mut depth, mut start, mut out) = (0usize, 0usize, vec![segs.clone()]);
+    for (i, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                for p in paths_at(group[start..i].trim()) {
+                    out.push(segs.iter().cloned().chain(p).collect());
+                }
+                break;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                for p in paths_at(group[start..i].trim()) {
+                    out.push(segs.iter().cloned().chain(p).collect());
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The module paths a file at `here` refers to through `crate::` and `super::` (comments left
+/// out), made absolute.
+fn references(text: &str, here: &[String]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let code = line.split("//").next().unwrap_or("");
+        for (at, _) in code
+            .match_indices("crate::")
+            .chain(code.match_indices("super::"))
+        {
+            let before = code[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
+                continue; // `super::super::x` is read from its first `super`; `$crate` is fine.
+            }
+            let mut rest = &code[at..];
+            // For a file `a/b.rs`, `super` is `a`; for `a/b/mod.rs` (module `a::b`), also `a`.
+            let mut base: Vec<String> = here.to_vec();
+            if let Some(r) = rest.strip_prefix("crate::") {
+                base.clear();
+                rest = r;
+            }
+            while let Some(r) = rest.strip_prefix("super::") {
+                base.pop();
+                rest = r;
+            }
+            for p in paths_at(rest) {
+                out.push(base.iter().cloned().chain(p).collect());
+            }
+        }
+    }
+    out
+}
+
+/// The file-level module graph of `files` (path under `src/`, text): each module -> the modules it
+/// uses, where neither is inside the other (a parent re-exporting its children, or a child using
+/// its parent's items, is not a layer crossing). A path names the deepest module it reaches.
+fn file_graph(files: &[(PathBuf, String)]) -> BTreeMap<String, BTreeSet<String>> {
+    let known: BTreeSet<Vec<String>> = files.iter().map(|(p, _)| module_path(p)).collect();
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (rel, text) in files {
+        let here = module_path(rel);
+        if here.is_empty() {
+            continue;
+        }
+        let edges = g.entry(here.join("::")).or_default();
+        for full in references(text, &here) {
+            let Some(target) = (1..=full.len())
+                .rev()
+                .map(|n| full[..n].to_vec())
+                .find(|p| known.contains(p))
+            else {
+                continue;
+            };
+            let nested = target.starts_with(&here) || here.starts_with(&target);
+            if !nested {
+                edges.insert(target.join("::"));
+            }
+        }
+    }
+    g
+}
+
+/// The crate's library files, as `file_graph` takes them.
+fn library_files() -> Vec<(PathBuf, String)> {
+    rust_files(&src())
+        .into_iter()
+        .filter(|f| !is_binary(f))
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap();
+            (f.strip_prefix(src()).unwrap().to_path_buf(), text)
+        })
+        .collect()
+}
+
+#[test]
+fn the_files_inside_each_module_have_no_import_circle() {
+    let g = file_graph(&library_files());
+    assert!(
+        g.get("http::entry").is_some_and(|e| e.contains("state")),
+        "the scan sees file-level edges: {g:#?}"
+    );
+    if let Some(c) = find_cycle(&g) {
+        panic!("import circle: {}\n(file graph: {g:#?})", c.join(" -> "));
+    }
+}
+
+#[test]
+fn the_file_level_check_finds_an_inner_circle() {
+    let planted = |entry: &str, routes: &str| {
+        let files: Vec<(PathBuf, String)> = [
+            ("lib.rs", "pub mod http;\nmod state;"),
+            ("state.rs", ""),
+            (
+                "http/mod.rs",
+                "mod entry;\nmod routes;\npub use entry::Entry;",
+            ),
+            ("http/entry.rs", entry),
+            ("http/routes.rs", routes),
+        ]
+        .into_iter()
+        .map(|(p, t)| (PathBuf::from(p), t.to_owned()))
+        .collect();
+        find_cycle(&file_graph(&files))
+    };
+    // The circle this crate had: entry -> routes (`router`) -> entry (`fixture_hit`).
+    let c = planted(
+        "use crate::state::AppState;\nfn f() { super::routes::router(); }",
+        "use super::{entry::fixture_hit, MockBody};",
+    );
+    assert_eq!(
+        c.map(|c| c.join(" -> ")).as_deref(),
+        Some("http::entry -> http::routes -> http::entry")
+    );
+    let c = planted("", "use crate::http::entry::fixture_hit; // super::routes");
+    assert_eq!(c, None, "one way only: no circle");
+    let c = planted(
+        "use crate::{state, http::routes::router};",
+        "use crate::http::entry::X;",
+    );
+    assert!(c.is_some(), "through `crate::{{..}}`");
+    // Planted into the real graph: the shared decisions using the entry above them.
+    let mut g = file_graph(&library_files());
+    g.entry("http::decide".into())
+        .or_default()
+        .insert("http::entry".into());
+    assert!(find_cycle(&g).is_some());
+}
+
 #[test]
 fn the_modules_form_layers_with_no_import_circle() {
     let g = graph();
@@ -145,7 +336,9 @@ fn the_modules_form_layers_with_no_import_circle() {
 fn the_circle_check_finds_a_circle() {
     let mut g = graph();
     // Make the lowest layer use the highest: that must be a circle.
-    g.entry("error".into()).or_default().insert("mock".into());
+    g.entry("error".into())
+        .or_default()
+        .insert("mock_server".into());
     assert!(find_cycle(&g).is_some());
 }
 

@@ -1,4 +1,4 @@
-//! Graceful shutdown of `server::serve_with` (what the binary runs on SIGTERM/Ctrl-C): stop
+//! Graceful shutdown of `server::serve_router_with` (what the binary runs on SIGTERM/Ctrl-C): stop
 //! accepting, finish the request in flight, close idle keep-alive connections, return `Ok`.
 //! Ordered by channels, not by sleeps: no assertion depends on timing.
 
@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
-use synthflow_mock::server::{serve_with, ServeOptions};
+use synthflow_mock::server::{serve_router_with, ServeOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -35,7 +35,7 @@ async fn in_flight_request_finishes_after_shutdown_starts() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve_with(
+    let server = tokio::spawn(serve_router_with(
         listener,
         router,
         async {
@@ -84,7 +84,7 @@ async fn idle_keep_alive_connection_does_not_hold_shutdown() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve_with(
+    let server = tokio::spawn(serve_router_with(
         listener,
         router,
         async {

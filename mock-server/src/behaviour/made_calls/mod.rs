@@ -27,12 +27,9 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use crate::behaviour::scenario::Scenario;
-#[cfg(feature = "tools")]
 use crate::behaviour::scenario::{derive_steps, Advance};
 use crate::store::Fixture;
-#[cfg(feature = "tools")]
 use crate::store::{check_fixture, LoadOptions};
-#[cfg(feature = "tools")]
 use crate::tools::generate::{encode, made_call, Order};
 
 mod lifecycle;
@@ -118,25 +115,7 @@ pub struct MakeError {
     pub problem: String,
 }
 
-/// Without the `tools` feature there is no call factory: `POST /v2/calls` is refused with a 500
-/// whose log line says to enable it.
-#[cfg(not(feature = "tools"))]
-pub fn make(
-    id: &str,
-    _req: &MakeCallRequest,
-    _per_call: PerCall,
-    _config: &MadeCallConfig,
-    _start_ms: i64,
-) -> Result<Made, MakeError> {
-    Err(MakeError {
-        id: id.to_owned(),
-        problem: "synthflow-mock was built without the call factory (enable the `tools` feature)"
-            .into(),
-    })
-}
-
 /// Makes the call `id` of `req`, started at `start_ms` (unix ms).
-#[cfg(feature = "tools")]
 pub fn make(
     id: &str,
     req: &MakeCallRequest,

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-#[cfg(feature = "tools")]
 use crate::tools::generate::Kind;
 
 /// The outcomes a made call can have, each a final status with a fitting end reason.
@@ -36,7 +35,6 @@ impl Outcome {
     ];
 
     /// The factory's kind for this outcome; `seed` picks who ended a completed conversation.
-    #[cfg(feature = "tools")]
     pub fn kind(self, seed: u64) -> Kind {
         match self {
             Outcome::Completed if seed % 2 == 0 => Kind::AgentEnded,

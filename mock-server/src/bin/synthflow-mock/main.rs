@@ -10,6 +10,7 @@ mod generate;
 mod healthcheck;
 mod list;
 mod logs;
+#[cfg(feature = "online")]
 mod record;
 mod serve;
 mod source;
@@ -45,7 +46,11 @@ enum Command {
     /// Check fixture files or folders against the vendor's schema and the invariants.
     Validate(validate::ValidateArgs),
     /// Record fixtures from the live API (token from SYNTHFLOW_API_KEY), redacted by default.
+    #[cfg(feature = "online")]
     Record(record::RecordArgs),
+    /// Record fixtures from the live API: needs a build with the `online` feature.
+    #[cfg(not(feature = "online"))]
+    Record(Offline),
     /// Report drift from the spec and from recorded fixtures; exits 1 on drift.
     Drift(drift::DriftArgs),
     /// Write realistic, self-consistent fixtures, reproducible from a seed.
@@ -57,6 +62,26 @@ enum Command {
     Webhook(webhook::WebhookCmd),
 }
 
+/// The arguments of a command this build does not have (taken whole, so the message names the
+/// feature rather than a flag).
+#[cfg(not(feature = "online"))]
+#[derive(clap::Args, Debug)]
+struct Offline {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    _args: Vec<String>,
+}
+
+/// A command that talks to the live API, in a build without `online`: says how to get it.
+#[cfg(not(feature = "online"))]
+fn offline(command: &str) -> ExitCode {
+    eprintln!(
+        "synthflow-mock {command}: this build has no HTTP client for the live API; \
+         build it with the `online` feature: cargo install synthflow-mock --features online \
+         (from the repository: cargo run -p synthflow-mock --features online -- {command} ...)"
+    );
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -64,7 +89,10 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve::run(*args),
         Some(Command::List(args)) => list::run(&args),
         Some(Command::Validate(args)) => validate::run(&args),
+        #[cfg(feature = "online")]
         Some(Command::Record(args)) => record::run(args),
+        #[cfg(not(feature = "online"))]
+        Some(Command::Record(_)) => offline("record"),
         Some(Command::Drift(args)) => drift::run(args),
         Some(Command::Generate(args)) => generate::run(&args),
         Some(Command::Healthcheck(args)) => healthcheck::run(&args),

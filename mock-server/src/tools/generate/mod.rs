@@ -36,18 +36,24 @@ use synthflow::Call;
 
 mod actions;
 mod calls;
+#[cfg(feature = "tools")]
 mod extended;
 mod kinds;
 mod people;
+#[cfg(feature = "tools")]
 mod report;
 mod transcript;
+#[cfg(feature = "tools")]
 mod write;
 
+#[cfg(feature = "tools")]
 pub use extended::extend_shapes;
 pub use kinds::{coverage_kinds, Kind};
+#[cfg(feature = "tools")]
 pub use report::{
     coverage_of, coverage_table, markdown_table, splice_table, TABLE_BEGIN, TABLE_END,
 };
+#[cfg(feature = "tools")]
 pub use write::{update_readme, write_tree, WriteError};
 
 use calls::{coverage_call, random_call, Given};

@@ -132,7 +132,7 @@ fn long_walkthrough(rng: &mut ChaCha8Rng, f: &Facts) -> Turns {
     let mut out = Vec::new();
     let mut bytes = 0;
     let mut line = 1;
-    while bytes < synthflow::contract::coverage::LONG_TRANSCRIPT_BYTES + 1000 {
+    while bytes < synthflow::model::LONG_TRANSCRIPT_BYTES + 1000 {
         let (item, price) = *pick(rng, ITEMS);
         let qty = rng.random_range(1..13u32);
         let bot = format!(

@@ -18,7 +18,9 @@ pub enum WriteError {
     /// A README to update could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The README.
         path: String,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
@@ -28,7 +30,9 @@ pub enum WriteError {
     /// The file system said no.
     #[error("cannot write {path}: {source}")]
     Io {
+        /// What could not be written.
         path: String,
+        /// Why.
         #[source]
         source: std::io::Error,
     },

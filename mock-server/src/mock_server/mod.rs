@@ -14,13 +14,14 @@
 //! mock.set_scenario(&id, Scenario::first_n(2, Fault::code(429)))?;
 //! let url = format!("{}/calls/{id}", mock.base_url());
 //! // ... point the client under test at `url`, then verify what it sent:
-//! assert!(mock.received_requests().iter().all(|r| r.path.ends_with(&id)));
+//! let sent = mock.received_requests().expect("the journal is on");
+//! assert!(sent.iter().all(|r| r.path.ends_with(&id)));
 //! # Ok(()) }
 //! ```
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use bytes::Bytes;
 use tokio::net::TcpListener;
@@ -29,17 +30,18 @@ use tokio::task::JoinHandle;
 
 use crate::behaviour::faults::GlobalFaults;
 use crate::behaviour::scenario::{Scenario, ScenarioError};
-use crate::journal::Entry;
+use crate::expectations::{Expectation, VerificationError};
+use crate::journal::JournalEntry;
 use crate::server::serve_app;
 use crate::state::{AdminAccess, AppState, Config};
 use crate::store::{check_fixture, Store, StoreError};
 use crate::webhook::{Delivery, FaultError, ReceiverFaults, WebhookConfig, Webhooks};
 
 mod call_builder;
-mod expect;
+mod scoped;
 
 pub use call_builder::CallBuilder;
-pub use expect::{Expectation, Times, VerificationError};
+pub use scoped::Scoped;
 
 /// What keeps a fixture folder watched (nothing can, without the `watch` feature).
 #[cfg(feature = "watch")]
@@ -62,7 +64,8 @@ pub struct MockServer {
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     reload: Option<Watcher>,
-    expectations: Mutex<Vec<Expectation>>,
+    /// What [`MockServer::reset`] goes back to.
+    initial: Initial,
     /// The runtime of a mock started with [`MockServer::start_blocking`] (dropped last).
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -95,11 +98,15 @@ impl MockServer {
         }));
         Ok(MockServer {
             addr,
+            initial: Initial {
+                store: state.store().clone(),
+                scenarios: state.scenarios(),
+                faults: (*state.faults()).clone(),
+            },
             state,
             shutdown: Some(tx),
             task: Some(task),
             reload: None,
-            expectations: Mutex::new(Vec::new()),
             runtime: None,
         })
     }
@@ -127,13 +134,10 @@ impl MockServer {
     }
 
     /// Adds an expectation on what this mock receives, checked by [`MockServer::verify`] and when
-    /// the mock is dropped. Counts the requests in the journal (since start or the last
-    /// [`MockServer::reset`]), so the journal must be on (it is, by default, 1000 entries).
+    /// the mock is dropped. It counts every matching request received from now on (add it before
+    /// the client runs), whatever the journal's size, also with the journal off.
     pub fn expect(&self, expectation: Expectation) -> &Self {
-        self.expectations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(expectation);
+        self.state.expectations().add(expectation);
         self
     }
 
@@ -146,12 +150,8 @@ impl MockServer {
 
     /// Checks every expectation; `Err` is the message [`MockServer::verify`] panics with.
     pub fn check_expectations(&self) -> Result<(), VerificationError> {
-        let expectations = self
-            .expectations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        expect::check(&expectations, &self.state.journal().entries())
+        let received = self.received_requests();
+        self.state.expectations().check(received.as_deref())
     }
 
     /// The state it serves.
@@ -168,14 +168,7 @@ impl MockServer {
     /// fixture file. Returns its call id.
     pub fn add_call(&self, body: impl Into<Bytes>) -> Result<String, StoreError> {
         let body = body.into();
-        let id = serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| {
-                v.pointer("/response/calls/0/call_id")
-                    .and_then(|c| c.as_str())
-                    .map(str::to_owned)
-            })
-            .unwrap_or_default();
+        let id = call_id_of(&body);
         let fixture = check_fixture(
             &format!("{id}.json"),
             body,
@@ -192,6 +185,35 @@ impl MockServer {
         self.state.update_store(|s| s.remove(id).is_some())
     }
 
+    /// [`MockServer::add_call`] until the guard is dropped: the call it replaced comes back, or
+    /// the call goes. Its id: [`Scoped::call_id`].
+    pub fn add_call_scoped(&self, body: impl Into<Bytes>) -> Result<Scoped, StoreError> {
+        let body = body.into();
+        let id = call_id_of(&body);
+        let previous = self.state.store().get(&id).cloned();
+        self.add_call(body)?;
+        Ok(Scoped::call(self.state.clone(), id, previous))
+    }
+
+    /// [`MockServer::set_scenario`] until the guard is dropped: the call's previous scenario (from
+    /// its start) comes back, or none.
+    pub fn set_scenario_scoped(
+        &self,
+        id: &str,
+        scenario: Scenario,
+    ) -> Result<Scoped, ScenarioError> {
+        let previous = self.state.scenarios().remove(id);
+        self.set_scenario(id, scenario)?;
+        Ok(Scoped::scenario(self.state.clone(), id, previous))
+    }
+
+    /// [`MockServer::set_faults`] until the guard is dropped: the previous faults come back.
+    pub fn set_faults_scoped(&self, faults: GlobalFaults) -> Scoped {
+        let previous = (*self.state.faults()).clone();
+        self.set_faults(faults);
+        Scoped::faults(self.state.clone(), previous)
+    }
+
     /// Sets the scenario of a call (see [`Scenario`]).
     pub fn set_scenario(&self, id: &str, scenario: Scenario) -> Result<(), ScenarioError> {
         self.state.set_scenario(id, scenario)
@@ -202,9 +224,12 @@ impl MockServer {
         self.state.set_faults(faults);
     }
 
-    /// Every request journaled so far, oldest first (credentials redacted).
-    pub fn received_requests(&self) -> Vec<Entry> {
-        self.state.journal().entries()
+    /// The requests the journal kept, oldest first (credentials redacted): the last 1,000 by
+    /// default. `None`: recording is off (`.journal(0)`), as wiremock-rs' `received_requests`;
+    /// `Some(vec![])`: none received.
+    pub fn received_requests(&self) -> Option<Vec<JournalEntry>> {
+        let journal = self.state.journal();
+        journal.is_on().then(|| journal.entries())
     }
 
     /// The post-call webhook sender (queue, stats, shutdown, `post_call`).
@@ -223,14 +248,21 @@ impl MockServer {
         self.state.webhooks().set_faults(faults)
     }
 
-    /// Empties the journal, forgets every expectation and restarts every scenario (as
-    /// wiremock-rs' `reset`).
+    /// Back to how it started, as wiremock-rs' `reset`: forgets every expectation, empties the
+    /// journal, and puts back the calls, scenarios and global faults it started with (added and
+    /// made calls are gone, every scenario starts again).
     pub fn reset(&self) {
-        self.expectations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.state.expectations().clear();
         self.state.journal().clear();
+        self.state.set_store(self.initial.store.clone());
+        for id in self.state.scenarios().keys() {
+            self.state.remove_scenario(id);
+        }
+        for (id, scenario) in &self.initial.scenarios {
+            // Set at start on a call of the initial set: it cannot be refused now.
+            let _ = self.state.set_scenario(id, scenario.clone());
+        }
+        self.state.set_faults(self.initial.faults.clone());
         self.state.reset_progress();
     }
 
@@ -267,6 +299,26 @@ impl Drop for MockServer {
     }
 }
 
+/// What a mock started with, for [`MockServer::reset`] (the store is persistent: a cheap clone).
+#[derive(Debug)]
+struct Initial {
+    store: Store,
+    scenarios: HashMap<String, Scenario>,
+    faults: GlobalFaults,
+}
+
+/// The call id of a 200 body (empty if it has none: the fixture check then refuses it).
+fn call_id_of(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/response/calls/0/call_id")
+                .and_then(|c| c.as_str())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
 /// How to start a [`MockServer`].
 #[derive(Debug, Clone)]
 pub struct MockServerBuilder {
@@ -298,7 +350,8 @@ impl MockServerBuilder {
         self
     }
 
-    /// The whole configuration at once.
+    /// The whole configuration at once. Its `journal_size` applies as given (`Config::default()`
+    /// has the journal off; expectations count all the same).
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self
