@@ -18,6 +18,7 @@ use bytes::Bytes;
 
 use crate::auth::{AdminToken, AuthPolicy};
 use crate::behaviour::faults::{Fault, GlobalFaults};
+use crate::behaviour::agents::{AgentConfig, Agents};
 use crate::behaviour::made_calls::{FinalCall, MadeCallConfig, MadeLog};
 use crate::behaviour::scenario::{Active, Scenario, ScenarioError};
 use crate::journal::Journal;
@@ -147,6 +148,8 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// Calls made through `POST /v2/calls`: lifecycle duration, bound, outcome rules.
     pub made_calls: MadeCallConfig,
+    /// Agents and actions: the bound, `--strict-agents`, the seed.
+    pub agents: AgentConfig,
 }
 
 impl Default for Config {
@@ -164,6 +167,7 @@ impl Default for Config {
             host: None,
             webhooks: WebhookConfig::default(),
             made_calls: MadeCallConfig::default(),
+            agents: AgentConfig::default(),
         }
     }
 }
@@ -201,6 +205,8 @@ struct Inner {
     made: Mutex<MadeLog>,
     /// What runs when a made call reaches its final state.
     final_hooks: FinalHooks,
+    /// The agents and actions (`/v2/assistants`, `/v2/actions`).
+    agents: Agents,
 }
 
 type FinalHook = Arc<dyn Fn(&FinalCall) + Send + Sync>;
@@ -231,6 +237,7 @@ impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
         let faults = config.faults.clone();
         let made_cap = config.made_calls.max_calls;
+        let agents = Agents::new(config.agents.max_agents, &config.agents.seed);
         let state = AppState {
             inner: Arc::new(Inner {
                 snapshot: ArcSwap::from_pointee(Snapshot {
@@ -247,6 +254,7 @@ impl AppState {
                 writer: Mutex::new(()),
                 made: Mutex::new(MadeLog::new(made_cap)),
                 final_hooks: FinalHooks::default(),
+                agents,
             }),
         };
         state.refresh_dynamic();
@@ -266,6 +274,11 @@ impl AppState {
     /// The request journal.
     pub fn journal(&self) -> &Journal {
         &self.inner.journal
+    }
+
+    /// The agents and actions held.
+    pub fn agents(&self) -> &Agents {
+        &self.inner.agents
     }
 
     /// The post-call webhook sender: its queue, delivery journal and receiver faults.

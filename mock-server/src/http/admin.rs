@@ -234,5 +234,6 @@ async fn clear_requests(State(state): State<AppState>) -> Response {
 async fn reset(State(state): State<AppState>) -> Response {
     state.journal().clear();
     state.reset_progress();
+    state.agents().reset(&state.config().agents.seed);
     ok(json!({}))
 }

@@ -5,13 +5,16 @@
 //!   hands the request to the router, then writes refusal bodies, journals and logs;
 //! - `routes`: the API's routes and their handlers (they `?` into [`crate::error::Refusal`]);
 //! - `make_call`: `POST /v2/calls`, a call made and played out by the clock;
+//! - `agents`, `actions`: `/v2/assistants` and `/v2/actions`, over [`crate::behaviour::agents`];
 //! - `admin`: runtime control under `/__admin`, when enabled (`admin_webhooks`: its webhook part;
 //!   `admin_guard`: its checks of `Host`, `Origin` and the journal's paging; `console`: the web
 //!   console at `/__admin/ui`).
 
+mod actions;
 pub mod admin;
 mod admin_guard;
 mod admin_webhooks;
+mod agents;
 mod body;
 mod console;
 pub mod entry;
