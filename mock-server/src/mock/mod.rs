@@ -35,6 +35,7 @@ use crate::state::{AdminAccess, AppState, Config};
 use crate::store::{check_fixture, Store, StoreError};
 use crate::webhook::{Delivery, ReceiverFaults, WebhookConfig, Webhooks};
 
+mod agents;
 mod call_builder;
 mod expect;
 
@@ -222,8 +223,8 @@ impl MockServer {
         self.state.webhooks().set_faults(faults);
     }
 
-    /// Empties the journal, forgets every expectation and restarts every scenario (as
-    /// wiremock-rs' `reset`).
+    /// Empties the journal, forgets every expectation, restarts every scenario (as wiremock-rs'
+    /// `reset`) and puts the agents and actions back to the seed.
     pub fn reset(&self) {
         self.expectations
             .lock()
@@ -231,6 +232,7 @@ impl MockServer {
             .clear();
         self.state.journal().clear();
         self.state.reset_progress();
+        self.state.agents().reset(&self.state.config().agents.seed);
     }
 
     /// Watching its fixture folder for changes (builder's `watch`).
