@@ -253,3 +253,29 @@ async fn agents_need_the_bearer_token_like_every_route() {
         .unwrap();
     assert_eq!(resp.status(), 401);
 }
+
+#[tokio::test]
+async fn the_admin_api_lists_agents_with_their_actions_and_reset_restores_the_seed() {
+    let mock = MockServer::builder()
+        .admin(synthflow_mock::AdminAccess::Loopback)
+        .start()
+        .await
+        .unwrap();
+    let extra = create_agent(&mock, "extra").await;
+    let v = support::admin_json(&mock, "/__admin/agents").await;
+    let agents = v["agents"].as_array().unwrap();
+    assert!(agents.iter().any(|a| a["model_id"] == extra.as_str()));
+    let seeded = agents
+        .iter()
+        .find(|a| a["name"] == "Outbound sales (seed)")
+        .unwrap();
+    assert_eq!(seeded["actions"].as_array().unwrap().len(), 2, "{seeded}");
+    assert_eq!(v["actions"][0]["assistants"].as_array().unwrap().len(), 1);
+    let resp = reqwest::Client::new()
+        .post(format!("{}/__admin/reset", mock.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(mock.agent(&extra).is_none());
+}
