@@ -29,8 +29,14 @@ pub enum Writes {
 pub async fn run_agent_cases(target: &Target, writes: Writes) -> Vec<CaseResult> {
     let api = Api::new(target);
     let mut cases = vec![
-        api.read_case("list_assistants", "GET", "/assistants/", "/assistants/", 200)
-            .await,
+        api.read_case(
+            "list_assistants",
+            "GET",
+            "/assistants/",
+            "/assistants/",
+            200,
+        )
+        .await,
         api.read_case("list_actions", "GET", "/actions", "/actions", 200)
             .await,
         api.read_case(
@@ -81,7 +87,13 @@ impl<'a> Api<'a> {
         Api { target, http }
     }
 
-    async fn send(&self, method: &str, path: &str, body: Option<Value>, auth: bool) -> Result<Answer, String> {
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        auth: bool,
+    ) -> Result<Answer, String> {
         let http = self.http.as_ref().map_err(Clone::clone)?;
         let url = format!("{}{path}", self.target.base_url.trim_end_matches('/'));
         let method: reqwest::Method = method.parse().map_err(|_| format!("bad method {method}"))?;
@@ -92,7 +104,10 @@ impl<'a> Api<'a> {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.map_err(|e| format!("request failed: {}", e.without_url()))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| format!("request failed: {}", e.without_url()))?;
         let status = resp.status().as_u16();
         let raw = resp.bytes().await.map_err(|e| e.to_string())?.to_vec();
         let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
@@ -116,11 +131,22 @@ impl<'a> Api<'a> {
             }
         };
         if answer.status != want {
-            let text: String = String::from_utf8_lossy(&answer.raw).chars().take(200).collect();
-            failures.push(format!("{step}: status: expected {want}, got {} ({text})", answer.status));
+            let text: String = String::from_utf8_lossy(&answer.raw)
+                .chars()
+                .take(200)
+                .collect();
+            failures.push(format!(
+                "{step}: status: expected {want}, got {} ({text})",
+                answer.status
+            ));
             return None;
         }
-        let violations = check_platform_response(doc_path, &method.to_ascii_lowercase(), answer.status, &answer.body);
+        let violations = check_platform_response(
+            doc_path,
+            &method.to_ascii_lowercase(),
+            answer.status,
+            &answer.body,
+        );
         failures.extend(violations.iter().map(|v| format!("{step}: body {v}")));
         if want >= 400 {
             failures.extend(
@@ -132,7 +158,14 @@ impl<'a> Api<'a> {
         Some(answer.body)
     }
 
-    async fn read_case(&self, name: &str, method: &str, path: &str, doc_path: &str, want: u16) -> CaseResult {
+    async fn read_case(
+        &self,
+        name: &str,
+        method: &str,
+        path: &str,
+        doc_path: &str,
+        want: u16,
+    ) -> CaseResult {
         let mut failures = Vec::new();
         self.checked(&mut failures, name, (method, path, doc_path), None, want)
             .await;
@@ -165,13 +198,25 @@ impl<'a> Api<'a> {
         // Clean up whatever was created, whatever happened.
         if let Some(action) = &created.1 {
             let path = format!("/actions/{action}");
-            self.checked(&mut failures, "cleanup: delete action", ("DELETE", &path, "/actions/{action_id}"), None, 200)
-                .await;
+            self.checked(
+                &mut failures,
+                "cleanup: delete action",
+                ("DELETE", &path, "/actions/{action_id}"),
+                None,
+                200,
+            )
+            .await;
         }
         if let Some(agent) = &created.0 {
             let path = format!("/assistants/{agent}");
-            self.checked(&mut failures, "cleanup: delete agent", ("DELETE", &path, "/assistants/{model_id}"), None, 200)
-                .await;
+            self.checked(
+                &mut failures,
+                "cleanup: delete agent",
+                ("DELETE", &path, "/assistants/{model_id}"),
+                None,
+                200,
+            )
+            .await;
         }
         CaseResult {
             name: "agent_lifecycle".into(),
@@ -179,7 +224,11 @@ impl<'a> Api<'a> {
         }
     }
 
-    async fn lifecycle_steps(&self, failures: &mut Vec<String>, created: &mut (Option<String>, Option<String>)) {
+    async fn lifecycle_steps(
+        &self,
+        failures: &mut Vec<String>,
+        created: &mut (Option<String>, Option<String>),
+    ) {
         let hook = "https://contract-tests.example.com/synthflow/post-call";
         let agent = json!({
             "type": "outbound",
@@ -188,7 +237,13 @@ impl<'a> Api<'a> {
             "agent": {"prompt": "Contract test agent.", "llm": "gpt-4.1", "language": "en-US"},
         });
         let Some(v) = self
-            .checked(failures, "create agent", ("POST", "/assistants", "/assistants"), Some(agent), 200)
+            .checked(
+                failures,
+                "create agent",
+                ("POST", "/assistants", "/assistants"),
+                Some(agent),
+                200,
+            )
             .await
         else {
             return;
@@ -200,19 +255,49 @@ impl<'a> Api<'a> {
         created.0 = Some(model_id.clone());
         let agent_path = format!("/assistants/{model_id}");
         let doc_agent = "/assistants/{model_id}";
-        if let Some(v) = self.checked(failures, "get agent", ("GET", &agent_path, doc_agent), None, 200).await {
+        if let Some(v) = self
+            .checked(
+                failures,
+                "get agent",
+                ("GET", &agent_path, doc_agent),
+                None,
+                200,
+            )
+            .await
+        {
             let got = &v["response"]["assistants"][0];
             if got["external_webhook_url"] != hook {
-                failures.push(format!("get agent: external_webhook_url is {}", got["external_webhook_url"]));
+                failures.push(format!(
+                    "get agent: external_webhook_url is {}",
+                    got["external_webhook_url"]
+                ));
             }
         }
         let change = json!({"name": "contract-tests agent, renamed"});
-        self.checked(failures, "update agent", ("PUT", &agent_path, doc_agent), Some(change), 200)
-            .await;
-        if let Some(v) = self.checked(failures, "get updated agent", ("GET", &agent_path, doc_agent), None, 200).await {
+        self.checked(
+            failures,
+            "update agent",
+            ("PUT", &agent_path, doc_agent),
+            Some(change),
+            200,
+        )
+        .await;
+        if let Some(v) = self
+            .checked(
+                failures,
+                "get updated agent",
+                ("GET", &agent_path, doc_agent),
+                None,
+                200,
+            )
+            .await
+        {
             let got = &v["response"]["assistants"][0];
-            if got["name"] != "contract-tests agent, renamed" || got["external_webhook_url"] != hook {
-                failures.push(format!("update agent: changed more or less than the name: {got}"));
+            if got["name"] != "contract-tests agent, renamed" || got["external_webhook_url"] != hook
+            {
+                failures.push(format!(
+                    "update agent: changed more or less than the name: {got}"
+                ));
             }
         }
         let action = json!({"CUSTOM_ACTION": {
@@ -223,7 +308,13 @@ impl<'a> Api<'a> {
             "description": "Created and deleted by the contract suite.",
         }});
         let Some(v) = self
-            .checked(failures, "create action", ("POST", "/actions", "/actions"), Some(action), 200)
+            .checked(
+                failures,
+                "create action",
+                ("POST", "/actions", "/actions"),
+                Some(action),
+                200,
+            )
             .await
         else {
             return;
@@ -234,17 +325,43 @@ impl<'a> Api<'a> {
         };
         created.1 = Some(action_id.clone());
         let attach = json!({"model_id": model_id, "actions": [action_id]});
-        self.checked(failures, "attach", ("POST", "/actions/attach", "/actions/attach"), Some(attach), 200)
-            .await;
+        self.checked(
+            failures,
+            "attach",
+            ("POST", "/actions/attach", "/actions/attach"),
+            Some(attach),
+            200,
+        )
+        .await;
         let with_actions = format!("{agent_path}?include_actions=true");
-        if let Some(v) = self.checked(failures, "get with actions", ("GET", &with_actions, doc_agent), None, 200).await {
+        if let Some(v) = self
+            .checked(
+                failures,
+                "get with actions",
+                ("GET", &with_actions, doc_agent),
+                None,
+                200,
+            )
+            .await
+        {
             let actions = &v["response"]["assistants"][0]["actions"];
-            if !actions.as_array().is_some_and(|a| a.iter().any(|x| x == action_id.as_str())) {
-                failures.push(format!("attach: the action is not listed on the agent: {actions}"));
+            if !actions
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == action_id.as_str()))
+            {
+                failures.push(format!(
+                    "attach: the action is not listed on the agent: {actions}"
+                ));
             }
         }
         let detach = json!({"model_id": model_id, "actions": [action_id]});
-        self.checked(failures, "detach", ("POST", "/actions/detach", "/actions/detach"), Some(detach), 200)
-            .await;
+        self.checked(
+            failures,
+            "detach",
+            ("POST", "/actions/detach", "/actions/detach"),
+            Some(detach),
+            200,
+        )
+        .await;
     }
 }

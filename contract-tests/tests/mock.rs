@@ -104,7 +104,10 @@ async fn the_agent_and_action_cases_pass_on_the_mock_with_writes() {
     assert_eq!(cases.len(), 6);
     // The lifecycle cleaned up after itself: only the seed is left.
     let seeded = synthflow_mock::Seed::embedded();
-    assert_eq!(mock.state().agents().counts(), (seeded.agents.len(), seeded.actions.len()));
+    assert_eq!(
+        mock.state().agents().counts(),
+        (seeded.agents.len(), seeded.actions.len())
+    );
     // Read-only: no lifecycle.
     assert_eq!(run_agent_cases(&target, Writes::ReadOnly).await.len(), 5);
 }
@@ -119,6 +122,13 @@ async fn the_agent_cases_notice_a_target_without_agents() {
         .await;
     let target = Target::new("no-agents", format!("{}/v2", server.uri()), "t");
     let cases = run_agent_cases(&target, Writes::ReadOnly).await;
-    let failed: Vec<&str> = cases.iter().filter(|c| !c.passed()).map(|c| c.name.as_str()).collect();
-    assert!(failed.contains(&"list_assistants") && failed.contains(&"unknown_action"), "{failed:?}");
+    let failed: Vec<&str> = cases
+        .iter()
+        .filter(|c| !c.passed())
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(
+        failed.contains(&"list_assistants") && failed.contains(&"unknown_action"),
+        "{failed:?}"
+    );
 }

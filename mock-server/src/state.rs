@@ -17,8 +17,8 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 
 use crate::auth::{AdminToken, AuthPolicy};
-use crate::behaviour::faults::{Fault, GlobalFaults};
 use crate::behaviour::agents::{AgentConfig, Agents};
+use crate::behaviour::faults::{Fault, GlobalFaults};
 use crate::behaviour::made_calls::{FinalCall, MadeCallConfig, MadeLog};
 use crate::behaviour::scenario::{Active, Scenario, ScenarioError};
 use crate::journal::Journal;

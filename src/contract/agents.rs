@@ -93,14 +93,21 @@ type Cache = Mutex<HashMap<String, Arc<jsonschema::Validator>>>;
 
 /// Violations of `body` against the 200 (or other `status`) schema `method path` declares, with
 /// the errata applied; a status the operation does not declare (401 excepted, E1) is a violation.
-pub fn check_platform_response(path: &str, method: &str, status: u16, body: &Value) -> Vec<Violation> {
+pub fn check_platform_response(
+    path: &str,
+    method: &str,
+    status: u16,
+    body: &Value,
+) -> Vec<Violation> {
     let doc = platform_document();
     let status_key = status.to_string();
     let responses = &doc["paths"][path][method]["responses"];
     let declared = responses.get(&status_key).or_else(|| {
         // E5: the phone number PUT's 400 is its sibling's.
-        (status == 400 && path == "/assistants/{model_id}/phone_numbers")
-            .then(|| &doc["paths"]["/assistants/{model_id}/phone_numbers/{phone_number_slug}"]["delete"]["responses"]["400"])
+        (status == 400 && path == "/assistants/{model_id}/phone_numbers").then(|| {
+            &doc["paths"]["/assistants/{model_id}/phone_numbers/{phone_number_slug}"]["delete"]
+                ["responses"]["400"]
+        })
     });
     let Some(declared) = declared else {
         if status == 401 {
@@ -109,7 +116,10 @@ pub fn check_platform_response(path: &str, method: &str, status: u16, body: &Val
         return vec![Violation::new(
             ViolationKind::Schema,
             String::new(),
-            format!("status {status} is not declared for {} {path}", method.to_uppercase()),
+            format!(
+                "status {status} is not declared for {} {path}",
+                method.to_uppercase()
+            ),
         )];
     };
     let Some(reference) = declared["content"]["application/json"]["schema"]["$ref"].as_str() else {
@@ -128,7 +138,13 @@ pub fn check_platform_response(path: &str, method: &str, status: u16, body: &Val
     };
     validator
         .iter_errors(body)
-        .map(|e| Violation::new(ViolationKind::Schema, e.instance_path().to_string(), e.to_string()))
+        .map(|e| {
+            Violation::new(
+                ViolationKind::Schema,
+                e.instance_path().to_string(),
+                e.to_string(),
+            )
+        })
         .collect()
 }
 

@@ -13,7 +13,10 @@ use crate::state::AppState;
 use super::agents::{answer, bad, checked_body, flag, paging, path_id, refused, Pairs, PathId};
 
 /// `POST /v2/actions`.
-pub(super) async fn create(State(state): State<AppState>, req: Request) -> Result<Response, Refusal> {
+pub(super) async fn create(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, Refusal> {
     let body = checked_body(&state, req, "/actions", "post").await?;
     let (kind, config) = kinds::kind_of_body(&body).map_err(bad)?;
     let id = state.agents().create_action(kind, config);
@@ -96,7 +99,12 @@ fn model_id(body: &Map<String, Value>) -> Result<String, Refusal> {
 fn ids(body: &Map<String, Value>) -> Vec<String> {
     body.get("actions")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -105,7 +113,10 @@ fn text(v: Option<&Value>) -> Option<String> {
 }
 
 /// `POST /v2/actions/attach`: `actions` (ids) and/or `items` (per-agent settings), all or none.
-pub(super) async fn attach(State(state): State<AppState>, req: Request) -> Result<Response, Refusal> {
+pub(super) async fn attach(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, Refusal> {
     let body = checked_body(&state, req, "/actions/attach", "post").await?;
     let model_id = model_id(&body)?;
     let mut items: Vec<Attached> = ids(&body).into_iter().map(Attached::plain).collect();
@@ -124,7 +135,9 @@ pub(super) async fn attach(State(state): State<AppState>, req: Request) -> Resul
         }
     }
     if items.is_empty() {
-        return Err(bad("actions, items: name at least one action to attach".into()));
+        return Err(bad(
+            "actions, items: name at least one action to attach".into()
+        ));
     }
     state
         .agents()
@@ -134,7 +147,10 @@ pub(super) async fn attach(State(state): State<AppState>, req: Request) -> Resul
 }
 
 /// `POST /v2/actions/detach`, all or none.
-pub(super) async fn detach(State(state): State<AppState>, req: Request) -> Result<Response, Refusal> {
+pub(super) async fn detach(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, Refusal> {
     let body = checked_body(&state, req, "/actions/detach", "post").await?;
     let model_id = model_id(&body)?;
     state

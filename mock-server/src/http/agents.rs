@@ -20,11 +20,11 @@ use super::make_call::{check_content_type, read_body};
 use super::routes::json_body;
 
 /// The query string, as pairs.
-pub(super) type Pairs = Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>;
+pub(super) type Pairs =
+    Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>;
 
 /// A path parameter, or the refusal for one that cannot be read.
-pub(super) type PathId =
-    Result<Path<String>, axum::extract::rejection::PathRejection>;
+pub(super) type PathId = Result<Path<String>, axum::extract::rejection::PathRejection>;
 
 /// A 400 whose description names the field.
 pub(super) fn bad(e: FieldError) -> Refusal {
@@ -118,7 +118,10 @@ fn check_urls(body: &Map<String, Value>) -> Result<(), Refusal> {
 }
 
 /// `POST /v2/assistants`.
-pub(super) async fn create(State(state): State<AppState>, req: Request) -> Result<Response, Refusal> {
+pub(super) async fn create(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, Refusal> {
     let body = checked_body(&state, req, "/assistants", "post").await?;
     check_urls(&body)?;
     let model_id = state.agents().create_agent(body);
@@ -220,7 +223,9 @@ pub(super) async fn detach_phone_number(
 ) -> Result<Response, Refusal> {
     state.config().auth.check(req.headers())?;
     let Ok(Path((id, slug))) = ids else {
-        return Err(bad("model_id, phone_number_slug: cannot be read from the path".into()));
+        return Err(bad(
+            "model_id, phone_number_slug: cannot be read from the path".into(),
+        ));
     };
     state
         .agents()

@@ -106,8 +106,9 @@ pub(super) fn check_content_type(headers: &http::HeaderMap) -> Result<(), Refusa
 /// an undeclared (chunked) one as soon as the limit is passed.
 pub(super) async fn read_body(req: Request, limit: usize) -> Result<Bytes, Refusal> {
     let too_large = || {
-        ApiError::PayloadTooLarge
-            .describe(format!("Request body too large: the limit is {limit} bytes."))
+        ApiError::PayloadTooLarge.describe(format!(
+            "Request body too large: the limit is {limit} bytes."
+        ))
     };
     let declared = req
         .headers()
@@ -117,10 +118,7 @@ pub(super) async fn read_body(req: Request, limit: usize) -> Result<Bytes, Refus
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match Limited::new(req.into_body(), limit)
-        .collect()
-        .await
-    {
+    match Limited::new(req.into_body(), limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
         Err(_) => Err(ApiError::BadQuery.describe("request body could not be read")),

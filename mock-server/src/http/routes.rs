@@ -71,7 +71,9 @@ fn config_routes() -> Router<AppState> {
         .route("/v2/actions/initialize", post(actions::initialize))
         .route(
             "/v2/actions/{action_id}",
-            get(actions::get).put(actions::update).delete(actions::delete),
+            get(actions::get)
+                .put(actions::update)
+                .delete(actions::delete),
         )
 }
 

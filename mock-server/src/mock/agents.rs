@@ -38,7 +38,10 @@ impl MockServer {
             _ => new_id(),
         };
         let agent = parse_agent(id.clone(), obj)?;
-        self.state.agents().insert_agent(agent).map_err(|e| e.to_string())?;
+        self.state
+            .agents()
+            .insert_agent(agent)
+            .map_err(|e| e.to_string())?;
         Ok(id)
     }
 

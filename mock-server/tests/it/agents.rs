@@ -43,7 +43,10 @@ async fn send(mock: &MockServer, method: &str, path: &str, body: Option<Value>) 
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// A live-shaped 400 whose description contains `needle`.
@@ -82,7 +85,11 @@ async fn an_agent_round_trips_and_an_update_changes_only_the_fields_given() {
     let got = &v["response"]["assistants"][0];
     assert_eq!(got["model_id"], id.as_str());
     assert_eq!(got["name"], "Sales");
-    assert_eq!(got["x_integrator_tag"], json!({"team": "growth"}), "unknown fields kept");
+    assert_eq!(
+        got["x_integrator_tag"],
+        json!({"team": "growth"}),
+        "unknown fields kept"
+    );
     assert_eq!(v["response"]["pagination"]["total_records"], 1);
 
     let change = json!({"name": "Sales 2", "agent": {"llm": "gpt-5.1"}});
@@ -98,7 +105,11 @@ async fn an_agent_round_trips_and_an_update_changes_only_the_fields_given() {
     for path in ["/assistants/", "/assistants?limit=1&offset=0"] {
         let (status, v) = send(&mock, "GET", path, None).await;
         assert_eq!(status, 200, "{path}");
-        assert_eq!(v["response"]["assistants"][0]["model_id"], id.as_str(), "{path}");
+        assert_eq!(
+            v["response"]["assistants"][0]["model_id"],
+            id.as_str(),
+            "{path}"
+        );
     }
 
     let (status, _) = send(&mock, "DELETE", &format!("/assistants/{id}"), None).await;
@@ -119,10 +130,22 @@ async fn actions_attach_detach_and_list_their_agents() {
     let attach = json!({"model_id": agent, "actions": [action]});
     let (status, v) = send(&mock, "POST", "/actions/attach", Some(attach)).await;
     assert_eq!(status, 200, "{v}");
-    let (_, v) = send(&mock, "GET", &format!("/actions/{action}?include_assistants=true"), None).await;
+    let (_, v) = send(
+        &mock,
+        "GET",
+        &format!("/actions/{action}?include_assistants=true"),
+        None,
+    )
+    .await;
     assert_eq!(v["response"]["actions"][0]["assistants"], json!([agent]));
     assert_eq!(v["response"]["actions"][0]["name"], "update_lead");
-    let (_, v) = send(&mock, "GET", &format!("/assistants/{agent}?include_actions=true"), None).await;
+    let (_, v) = send(
+        &mock,
+        "GET",
+        &format!("/assistants/{agent}?include_actions=true"),
+        None,
+    )
+    .await;
     assert_eq!(v["response"]["assistants"][0]["actions"], json!([action]));
 
     let init = json!({"action_id": action, "variables": [{"key": "lead_id", "value": "7"}]});
@@ -143,26 +166,87 @@ async fn bad_input_is_a_400_naming_the_field_and_stores_nothing() {
     let action = v["response"]["action_id"].as_str().unwrap().to_owned();
     let deep = (0..40).fold(json!(1), |v, _| json!([v]));
     let cases: Vec<(&str, &str, Value, &str)> = vec![
-        ("POST", "/assistants", json!({"name": "n"}), "type, agent: field required"),
-        ("POST", "/assistants", json!({"type": "outbound", "name": 5, "agent": {}}), "name: must be a string"),
-        ("POST", "/assistants", json!({"type": "outbound", "name": "x".repeat(1_000_001), "agent": {}}), "name: at most 1000 characters"),
-        ("POST", "/assistants", json!({"type": "outbound", "name": "n", "agent": {}, "deep": deep}), "deeper than 32"),
-        ("POST", "/assistants", json!({"type": "outbound", "name": "n", "agent": {}, "external_webhook_url": "not a url"}), "external_webhook_url"),
-        ("POST", "/actions", json!({"TELEPATHY": {}}), "TELEPATHY: unknown action kind"),
-        ("POST", "/actions", json!({"CUSTOM_ACTION": {"http_mode": "GET", "url": "ftp://x", "run_action_before_call_start": false, "name": "n"}}), "CUSTOM_ACTION.url"),
-        ("POST", "/actions", json!({"INFORMATION_EXTRACTOR": {}}), "INFORMATION_EXTRACTOR: names no question"),
-        ("POST", "/actions/attach", json!({"model_id": "nope", "actions": [action]}), "no agent with model_id \"nope\""),
-        ("POST", "/actions/attach", json!({"model_id": agent, "actions": [action, "nope"]}), "no action with action_id \"nope\""),
-        ("POST", "/actions/attach", json!({"actions": [action]}), "model_id: field required"),
+        (
+            "POST",
+            "/assistants",
+            json!({"name": "n"}),
+            "type, agent: field required",
+        ),
+        (
+            "POST",
+            "/assistants",
+            json!({"type": "outbound", "name": 5, "agent": {}}),
+            "name: must be a string",
+        ),
+        (
+            "POST",
+            "/assistants",
+            json!({"type": "outbound", "name": "x".repeat(1_000_001), "agent": {}}),
+            "name: at most 1000 characters",
+        ),
+        (
+            "POST",
+            "/assistants",
+            json!({"type": "outbound", "name": "n", "agent": {}, "deep": deep}),
+            "deeper than 32",
+        ),
+        (
+            "POST",
+            "/assistants",
+            json!({"type": "outbound", "name": "n", "agent": {}, "external_webhook_url": "not a url"}),
+            "external_webhook_url",
+        ),
+        (
+            "POST",
+            "/actions",
+            json!({"TELEPATHY": {}}),
+            "TELEPATHY: unknown action kind",
+        ),
+        (
+            "POST",
+            "/actions",
+            json!({"CUSTOM_ACTION": {"http_mode": "GET", "url": "ftp://x", "run_action_before_call_start": false, "name": "n"}}),
+            "CUSTOM_ACTION.url",
+        ),
+        (
+            "POST",
+            "/actions",
+            json!({"INFORMATION_EXTRACTOR": {}}),
+            "INFORMATION_EXTRACTOR: names no question",
+        ),
+        (
+            "POST",
+            "/actions/attach",
+            json!({"model_id": "nope", "actions": [action]}),
+            "no agent with model_id \"nope\"",
+        ),
+        (
+            "POST",
+            "/actions/attach",
+            json!({"model_id": agent, "actions": [action, "nope"]}),
+            "no action with action_id \"nope\"",
+        ),
+        (
+            "POST",
+            "/actions/attach",
+            json!({"actions": [action]}),
+            "model_id: field required",
+        ),
         ("PUT", "/assistants/nope", json!({"name": "n"}), "no agent"),
     ];
     for (method, path, body, needle) in cases {
         let (status, v) = send(&mock, method, path, Some(body)).await;
         assert_refused(status, &v, needle);
     }
-    assert!(mock.agent(&agent).unwrap().actions.is_empty(), "a failed attach attached something");
+    assert!(
+        mock.agent(&agent).unwrap().actions.is_empty(),
+        "a failed attach attached something"
+    );
     let (_, v) = send(&mock, "GET", "/assistants/", None).await;
-    assert_eq!(v["response"]["pagination"]["total_records"], 1, "a refused create stored an agent");
+    assert_eq!(
+        v["response"]["pagination"]["total_records"], 1,
+        "a refused create stored an agent"
+    );
 }
 
 #[tokio::test]
@@ -212,7 +296,11 @@ async fn a_made_call_posts_its_webhook_to_its_agents_url_unless_the_request_name
     let own = call_body(&model_id, Some(&request_hook.url));
     support::post_call(&mock.base_url(), &own).await;
     request_hook.wait_for(1).await;
-    assert_eq!(agent_hook.received().len(), 1, "the request's URL comes first");
+    assert_eq!(
+        agent_hook.received().len(),
+        1,
+        "the request's URL comes first"
+    );
 
     let (status, v) = send(&mock, "GET", &format!("/calls?model_id={model_id}"), None).await;
     assert_eq!(status, 200);
@@ -228,7 +316,13 @@ async fn a_made_call_posts_its_webhook_to_its_agents_url_unless_the_request_name
 #[tokio::test]
 async fn strict_agents_refuses_a_call_for_an_unknown_agent_and_the_default_accepts_it() {
     let lax = empty_mock().await;
-    let (status, _) = send(&lax, "POST", "/calls", Some(call_body("unknown-agent", None))).await;
+    let (status, _) = send(
+        &lax,
+        "POST",
+        "/calls",
+        Some(call_body("unknown-agent", None)),
+    )
+    .await;
     assert_eq!(status, 200);
     let strict = MockServer::builder()
         .agents(AgentConfig {
@@ -238,7 +332,13 @@ async fn strict_agents_refuses_a_call_for_an_unknown_agent_and_the_default_accep
         .start()
         .await
         .unwrap();
-    let (status, v) = send(&strict, "POST", "/calls", Some(call_body("unknown-agent", None))).await;
+    let (status, v) = send(
+        &strict,
+        "POST",
+        "/calls",
+        Some(call_body("unknown-agent", None)),
+    )
+    .await;
     assert_refused(status, &v, "model_id: no agent");
     let seeded = &Seed::embedded().agents[0].model_id;
     let (status, _) = send(&strict, "POST", "/calls", Some(call_body(seeded, None))).await;

@@ -157,7 +157,10 @@ fn extractor(obj: &Map<String, Value>) -> Result<(), FieldError> {
         }
     }
     let q = asked[0];
-    let identifier = obj[q].get("identifier").and_then(Value::as_str).unwrap_or("");
+    let identifier = obj[q]
+        .get("identifier")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if identifier.trim().is_empty() {
         return Err(format!(
             "INFORMATION_EXTRACTOR.{q}.identifier: must not be empty"
@@ -196,7 +199,9 @@ pub fn description(kind: &str, config: &Value) -> String {
         "INFORMATION_EXTRACTOR" => QUESTIONS
             .iter()
             .find_map(|q| config.get(*q).and_then(|o| o.get("description"))),
-        _ => config.get("description").or_else(|| config.get("instructions")),
+        _ => config
+            .get("description")
+            .or_else(|| config.get("instructions")),
     };
     d.and_then(Value::as_str).unwrap_or("").to_owned()
 }
@@ -214,9 +219,13 @@ mod tests {
     fn one_known_kind_is_required() {
         let e = kind_of_body(&body(json!({"TELEPATHY": {}}))).unwrap_err();
         assert!(e.starts_with("TELEPATHY: unknown action kind"), "{e}");
-        assert!(kind_of_body(&body(json!({}))).unwrap_err().contains("names no action kind"));
+        assert!(kind_of_body(&body(json!({})))
+            .unwrap_err()
+            .contains("names no action kind"));
         let two = json!({"SEND_SMS": {}, "CUSTOM_EVAL": {}});
-        assert!(kind_of_body(&body(two)).unwrap_err().contains("two action kinds"));
+        assert!(kind_of_body(&body(two))
+            .unwrap_err()
+            .contains("two action kinds"));
     }
 
     #[test]
@@ -244,8 +253,11 @@ mod tests {
         let ok = json!({"OPEN_QUESTION": {"identifier": "purchase"}});
         assert!(check_kind("INFORMATION_EXTRACTOR", &ok).is_ok());
         assert_eq!(display_name("INFORMATION_EXTRACTOR", &ok), "purchase");
-        let e = check_kind("INFORMATION_EXTRACTOR", &json!({"SINGLE_CHOICE": {"identifier": "c"}}))
-            .unwrap_err();
+        let e = check_kind(
+            "INFORMATION_EXTRACTOR",
+            &json!({"SINGLE_CHOICE": {"identifier": "c"}}),
+        )
+        .unwrap_err();
         assert!(e.contains("at least one choice"), "{e}");
         assert!(check_kind("INFORMATION_EXTRACTOR", &json!({})).is_err());
     }

@@ -87,7 +87,10 @@ impl Agent {
 
     /// Its `name`.
     pub fn name(&self) -> &str {
-        self.fields.get("name").and_then(Value::as_str).unwrap_or("")
+        self.fields
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 }
 

@@ -116,11 +116,7 @@ pub fn created_action(a: &Action) -> Vec<u8> {
         .config
         .get("variables_during_the_call")
         .and_then(Value::as_array)
-        .map(|v| {
-            v.iter()
-                .filter_map(|x| x.get("name").cloned())
-                .collect()
-        })
+        .map(|v| v.iter().filter_map(|x| x.get("name").cloned()).collect())
         .unwrap_or_default();
     ok(json!({"action_id": a.action_id, "action_type": a.kind, "prompt_variables": vars}))
 }

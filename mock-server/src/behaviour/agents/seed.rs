@@ -55,9 +55,12 @@ pub struct SeedError {
 impl Seed {
     /// The embedded set (`fixtures/agents/`, checked by a test).
     pub fn embedded() -> Seed {
-        let files = EMBEDDED
-            .iter()
-            .map(|(name, text)| (PathBuf::from("fixtures/agents").join(name), text.to_string()));
+        let files = EMBEDDED.iter().map(|(name, text)| {
+            (
+                PathBuf::from("fixtures/agents").join(name),
+                text.to_string(),
+            )
+        });
         Seed::from_texts(files).expect("the embedded agents are checked by a test")
     }
 
@@ -84,7 +87,9 @@ impl Seed {
     }
 
     /// Records from (file, text) pairs: actions first, then agents (which may name them).
-    pub fn from_texts(files: impl IntoIterator<Item = (PathBuf, String)>) -> Result<Seed, SeedError> {
+    pub fn from_texts(
+        files: impl IntoIterator<Item = (PathBuf, String)>,
+    ) -> Result<Seed, SeedError> {
         let mut seed = Seed::default();
         let mut agents = Vec::new();
         for (file, text) in files {
@@ -104,7 +109,9 @@ impl Seed {
                 let id = id_of(id, "model_id").map_err(err)?;
                 agents.push((file.clone(), parse_agent(id, obj).map_err(err)?));
             } else {
-                return Err(err("has neither action_id (an action) nor model_id (an agent)".into()));
+                return Err(err(
+                    "has neither action_id (an action) nor model_id (an agent)".into(),
+                ));
             }
         }
         for (file, agent) in agents {
@@ -115,7 +122,10 @@ impl Seed {
             {
                 return Err(SeedError {
                     file,
-                    reason: format!("actions: no action with action_id {:?} in the set", a.action_id),
+                    reason: format!(
+                        "actions: no action with action_id {:?} in the set",
+                        a.action_id
+                    ),
                 });
             }
             seed.agents.push(agent);
@@ -176,7 +186,10 @@ mod tests {
         let seed = Seed::embedded();
         assert_eq!((seed.actions.len(), seed.agents.len()), (2, 2));
         assert!(seed.agents.iter().any(|a| !a.actions.is_empty()));
-        assert!(seed.agents.iter().all(|a| a.external_webhook_url().is_some()));
+        assert!(seed
+            .agents
+            .iter()
+            .all(|a| a.external_webhook_url().is_some()));
     }
 
     #[test]
@@ -186,13 +199,20 @@ mod tests {
             r#"{"model_id":"m","type":"outbound","name":"n","agent":{"llm":1}}"#.to_owned(),
         )];
         let e = Seed::from_texts(files).unwrap_err();
-        assert_eq!(e.to_string(), "agents/x.json: agent.llm: must be a string, not a number");
+        assert_eq!(
+            e.to_string(),
+            "agents/x.json: agent.llm: must be a string, not a number"
+        );
         let files = vec![(
             PathBuf::from("agents/y.json"),
             r#"{"model_id":"m","type":"outbound","name":"n","agent":{},"actions":["gone"]}"#
                 .to_owned(),
         )];
         let e = Seed::from_texts(files).unwrap_err();
-        assert!(e.to_string().starts_with("agents/y.json: actions: no action"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("agents/y.json: actions: no action"),
+            "{e}"
+        );
     }
 }

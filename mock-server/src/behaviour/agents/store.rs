@@ -210,7 +210,11 @@ impl Agents {
     }
 
     /// Changes only the fields given; `agent` (the settings object) member by member.
-    pub fn update_agent(&self, model_id: &str, fields: Map<String, Value>) -> Result<(), StoreError> {
+    pub fn update_agent(
+        &self,
+        model_id: &str,
+        fields: Map<String, Value>,
+    ) -> Result<(), StoreError> {
         let mut book = self.book();
         let agent = book.agent_mut(model_id)?;
         for (k, v) in fields {
@@ -304,7 +308,12 @@ impl Agents {
     }
 
     /// Updates an action: the same kind changes only the members given, another kind replaces it.
-    pub fn update_action(&self, action_id: &str, kind: String, config: Value) -> Result<(), StoreError> {
+    pub fn update_action(
+        &self,
+        action_id: &str,
+        kind: String,
+        config: Value,
+    ) -> Result<(), StoreError> {
         let mut book = self.book();
         let action = book
             .actions
@@ -347,7 +356,11 @@ impl Agents {
         }
         let agent = book.agent_mut(model_id)?;
         for item in resolved {
-            match agent.actions.iter_mut().find(|a| a.action_id == item.action_id) {
+            match agent
+                .actions
+                .iter_mut()
+                .find(|a| a.action_id == item.action_id)
+            {
                 Some(a) => *a = item,
                 None => agent.actions.push(item),
             }
@@ -361,7 +374,10 @@ impl Agents {
         if !book.agents.by_id.contains_key(model_id) {
             return Err(StoreError::UnknownAgent(model_id.to_owned()));
         }
-        if let Some(id) = action_ids.iter().find(|id| !book.actions.by_id.contains_key(*id)) {
+        if let Some(id) = action_ids
+            .iter()
+            .find(|id| !book.actions.by_id.contains_key(*id))
+        {
             return Err(StoreError::UnknownAction(id.clone()));
         }
         let agent = book.agent_mut(model_id)?;
@@ -403,14 +419,18 @@ mod tests {
     fn an_update_changes_only_the_fields_given() {
         let store = Agents::new(10, &Seed::default());
         let id = store.create_agent(fields("a"));
-        let change = json!({"external_webhook_url": "http://127.0.0.1:9/h", "agent": {"llm": "gpt-5.1"}});
+        let change =
+            json!({"external_webhook_url": "http://127.0.0.1:9/h", "agent": {"llm": "gpt-5.1"}});
         store
             .update_agent(&id, change.as_object().unwrap().clone())
             .unwrap();
         let agent = store.agent(&id).unwrap();
         assert_eq!(agent.name(), "a");
         assert_eq!(agent.external_webhook_url(), Some("http://127.0.0.1:9/h"));
-        assert_eq!(agent.fields["agent"], json!({"prompt": "p", "llm": "gpt-5.1"}));
+        assert_eq!(
+            agent.fields["agent"],
+            json!({"prompt": "p", "llm": "gpt-5.1"})
+        );
     }
 
     #[test]
@@ -419,7 +439,10 @@ mod tests {
         let agent = store.create_agent(fields("a"));
         let known = store.create_action("CUSTOM_EVAL".into(), json!({"question": "q"}));
         let err = store
-            .attach(&agent, vec![Attached::plain(&known), Attached::plain("nope")])
+            .attach(
+                &agent,
+                vec![Attached::plain(&known), Attached::plain("nope")],
+            )
             .unwrap_err();
         assert_eq!(err, StoreError::UnknownAction("nope".into()));
         assert!(store.agent(&agent).unwrap().actions.is_empty());

@@ -33,7 +33,9 @@ pub type FieldError = String;
 /// The parsed document (parsed once, on first use).
 pub fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| serde_json::from_str(VENDOR_DOCUMENT).expect("the vendored document is JSON"))
+    DOC.get_or_init(|| {
+        serde_json::from_str(VENDOR_DOCUMENT).expect("the vendored document is JSON")
+    })
 }
 
 /// The request body schema of an operation (`path` as the document spells it, `method` lower case).
@@ -173,7 +175,10 @@ fn check(v: &Value, schema: &Value, at: &str) -> Result<(), FieldError> {
     }
     if let (Some("date"), Value::String(s)) = (schema.get("format").and_then(Value::as_str), v) {
         if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_err() {
-            return Err(format!("{name}: must be a date (YYYY-MM-DD), not {}", short(v)));
+            return Err(format!(
+                "{name}: must be a date (YYYY-MM-DD), not {}",
+                short(v)
+            ));
         }
     }
     if let Value::Object(obj) = v {
@@ -205,7 +210,10 @@ fn check(v: &Value, schema: &Value, at: &str) -> Result<(), FieldError> {
             ));
         }
         if ok == 0 {
-            let first = results.into_iter().find_map(Result::err).unwrap_or_default();
+            let first = results
+                .into_iter()
+                .find_map(Result::err)
+                .unwrap_or_default();
             return Err(format!(
                 "{name}: matches none of the {} forms the document allows (first: {first})",
                 one.len()
@@ -251,9 +259,7 @@ fn is_type(v: &Value, t: &str) -> bool {
         "array" => v.is_array(),
         "object" => v.is_object(),
         "number" => v.is_number(),
-        "integer" => {
-            v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0)
-        }
+        "integer" => v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0),
         _ => true,
     }
 }
@@ -307,7 +313,10 @@ mod tests {
     fn a_minimal_agent_passes_and_missing_fields_are_named() {
         assert!(create_agent(r#"{"type":"outbound","name":"n","agent":{}}"#).is_ok());
         let e = create_agent(r#"{"name":"n"}"#).unwrap_err();
-        assert!(e.contains("type") && e.contains("agent") && e.contains("field required"), "{e}");
+        assert!(
+            e.contains("type") && e.contains("agent") && e.contains("field required"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -324,8 +333,10 @@ mod tests {
     #[test]
     fn long_names_and_deep_bodies_are_refused() {
         let long = "x".repeat(MAX_NAME_CHARS + 1);
-        let e = create_agent(&format!(r#"{{"type":"outbound","name":"{long}","agent":{{}}}}"#))
-            .unwrap_err();
+        let e = create_agent(&format!(
+            r#"{{"type":"outbound","name":"{long}","agent":{{}}}}"#
+        ))
+        .unwrap_err();
         assert!(e.starts_with("name: at most 1000 characters"), "{e}");
         let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
         let e = create_agent(&format!(
@@ -341,6 +352,9 @@ mod tests {
         assert!(parse_body(ok, "/actions", "post").is_ok());
         let bad = br#"{"CUSTOM_ACTION":{"http_mode":"YELL","url":"https://x.test/a","name":"n","run_action_before_call_start":false}}"#;
         let e = parse_body(bad, "/actions", "post").unwrap_err();
-        assert!(e.starts_with("CUSTOM_ACTION.http_mode: must be one of"), "{e}");
+        assert!(
+            e.starts_with("CUSTOM_ACTION.http_mode: must be one of"),
+            "{e}"
+        );
     }
 }
