@@ -25,7 +25,7 @@
 #   PYTHON (python3)                  interpreter schemathesis is installed into / run with
 #   SYNTHFLOW_ST_SUITE (calls)        agents: the vendor's whole document (spec/synthflow-openapi.json)
 #                                     on ^/(assistants|actions) instead, with spec/schemathesis/agents.toml
-#                                     and agents_hooks.py (errata: src/contract/agents_errata.rs)
+#                                     and agents_hooks.py (errata: src/contract/agents.rs)
 #
 # Exit status: schemathesis's (non-zero when it found a failure), or non-zero on a setup error.
 set -euo pipefail

@@ -3,7 +3,7 @@ document (spec/synthflow-openapi.json, restricted to ^/(assistants|actions)).
 
 Loaded by .ci/schemathesis.sh (SYNTHFLOW_ST_SUITE=agents) through SCHEMATHESIS_HOOKS. The vendored
 file is never edited: `before_load_schema` patches the in-memory copy, and only with the errata
-listed in src/contract/agents_errata.rs (AGENTS_ERRATA), each named there with its reason:
+listed in src/contract/agents.rs (AGENTS_ERRATA), each named there with its reason:
 
   E1  no 401 declared on any operation          -> a 401 (the document's own 400 error schema)
   E2  GET /assistants/ answers `assistants` typed as one object, though it is a list (and the
