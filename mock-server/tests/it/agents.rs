@@ -379,3 +379,21 @@ async fn the_admin_api_lists_agents_with_their_actions_and_reset_restores_the_se
     assert_eq!(resp.status(), 200);
     assert!(mock.agent(&extra).is_none());
 }
+
+#[test]
+fn a_bad_agents_folder_stops_the_start_naming_the_file_and_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sales.json");
+    std::fs::write(
+        &file,
+        r#"{"model_id":"m1","type":"outbound","name":"n","agent":{"llm":7}}"#,
+    )
+    .unwrap();
+    let out = support::run(&["--port", "0", "--agents", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "must refuse to start");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("--agents") && err.contains("sales.json: agent.llm: must be a string"),
+        "{err}"
+    );
+}
