@@ -23,6 +23,9 @@
 #   SCHEMATHESIS_REPORT_DIR           keep JUnit + HAR reports there (default: discarded)
 #   SYNTHFLOW_ST_FIXTURE_IDS (1)      0: random ids only (200 bodies then go unchecked)
 #   PYTHON (python3)                  interpreter schemathesis is installed into / run with
+#   SYNTHFLOW_ST_SUITE (calls)        agents: the vendor's whole document (spec/synthflow-openapi.json)
+#                                     on ^/(assistants|actions) instead, with spec/schemathesis/agents.toml
+#                                     and agents_hooks.py (errata: src/contract/agents.rs)
 #
 # Exit status: schemathesis's (non-zero when it found a failure), or non-zero on a setup error.
 set -euo pipefail
@@ -33,6 +36,18 @@ TOKEN=test-token
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SPEC="$ROOT/spec/synthflow-get-call.openapi.yaml"
 ST_DIR="$ROOT/spec/schemathesis"
+SUITE=${SYNTHFLOW_ST_SUITE:-calls}
+HOOKS="$ST_DIR/hooks.py"
+FILTER=()
+if [[ "$SUITE" == agents ]]; then
+    SPEC="$ROOT/spec/synthflow-openapi.json"
+    HOOKS="$ST_DIR/agents_hooks.py"
+    # Anchored: the memory_stores paths also contain /assistants/, and the mock has no memory stores.
+    FILTER=(--include-path-regex '^/(assistants|actions)')
+elif [[ "$SUITE" != calls ]]; then
+    printf 'schemathesis.sh: SYNTHFLOW_ST_SUITE must be calls or agents, not %s\n' "$SUITE" >&2
+    exit 2
+fi
 # A virtual environment of its own (not the machine's Python), kept in target/ between runs.
 if [[ -z "${PYTHON:-}" ]]; then
     VENV="$ROOT/target/ci-venv"
@@ -88,7 +103,10 @@ trap 'exit 130' INT TERM
 "${MOCK_ENV[@]}" "$BIN" list | awk 'NR > 1 && NF { print $1 }' > "$WORK/fixture-ids.txt"
 [[ -s "$WORK/fixture-ids.txt" ]] || { log "synthflow-mock list printed no ids"; exit 2; }
 log "$(wc -l < "$WORK/fixture-ids.txt") fixture ids"
-if [[ "${SYNTHFLOW_ST_FIXTURE_IDS:-1}" == 0 ]]; then
+if [[ "$SUITE" == agents ]]; then
+    cp "$ST_DIR/agents.toml" "$WORK/schemathesis.toml"
+    ERRATUM=0
+elif [[ "${SYNTHFLOW_ST_FIXTURE_IDS:-1}" == 0 ]]; then
     log "SYNTHFLOW_ST_FIXTURE_IDS=0: random ids only, the two accommodations only (no erratum): 200 bodies are not checked"
     ERRATUM=0
     grep -v '^"path.call_id"' "$ST_DIR/schemathesis.toml" > "$WORK/schemathesis.toml"
@@ -120,13 +138,14 @@ ST=(schemathesis --config-file "$WORK/schemathesis.toml" run "$SPEC"
     --header "Authorization: Bearer $TOKEN"
     --max-examples "$MAX_EXAMPLES"
     --request-timeout 10
-    --generation-database none)
+    --generation-database none
+    "${FILTER[@]}")
 [[ -n "${SCHEMATHESIS_SEED:-}" ]] && ST+=(--seed "$SCHEMATHESIS_SEED")
 if [[ -n "${SCHEMATHESIS_REPORT_DIR:-}" ]]; then
     mkdir -p "$SCHEMATHESIS_REPORT_DIR"
     ST+=(--report junit,har --report-dir "$(cd "$SCHEMATHESIS_REPORT_DIR" && pwd)")
 fi
-log "running (cwd $WORK): SCHEMATHESIS_HOOKS=$ST_DIR/hooks.py SYNTHFLOW_ST_ERRATUM=$ERRATUM SYNTHFLOW_FIXTURE_IDS_FILE=$WORK/fixture-ids.txt $(printf '%q ' "${ST[@]}")"
+log "running (cwd $WORK): SCHEMATHESIS_HOOKS=$HOOKS SYNTHFLOW_ST_ERRATUM=$ERRATUM SYNTHFLOW_FIXTURE_IDS_FILE=$WORK/fixture-ids.txt $(printf '%q ' "${ST[@]}")"
 
 set +e
 (
@@ -134,7 +153,7 @@ set +e
     # Loopback only: never through a proxy.
     unset HTTP_PROXY HTTPS_PROXY ALL_PROXY http_proxy https_proxy all_proxy
     export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-    export SCHEMATHESIS_HOOKS="$ST_DIR/hooks.py"
+    export SCHEMATHESIS_HOOKS="$HOOKS"
     export SYNTHFLOW_FIXTURE_IDS_FILE="$WORK/fixture-ids.txt" SYNTHFLOW_TEST_TOKEN="$TOKEN"
     export SYNTHFLOW_ST_ERRATUM="$ERRATUM"
     exec timeout --kill-after=10 "$RUN_TIMEOUT" "$PYTHON" -m schemathesis.cli "${ST[@]:1}"

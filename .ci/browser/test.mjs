@@ -160,6 +160,13 @@ try {
   }
   await page.screenshot({ path: join(SHOTS, 'webhooks.png'), fullPage: true });
 
+  // --- Agents: the seeded agents with their webhook URLs and attached actions.
+  await page.goto(`${BASE}/__admin/ui#/agents`);
+  await page.locator('#agents tbody tr', { hasText: 'Outbound sales (seed)' }).waitFor();
+  assert.ok((await page.locator('#agents').textContent()).includes('/synthflow/post-call'), 'the agent URL shows');
+  assert.ok((await page.locator('#agents').textContent()).includes('create_crm_lead'), 'the attached action shows');
+  log(`Agents page: ${await page.locator('#agents tbody tr').count()} agents shown`);
+
   // --- 100k calls: first paint and first rows, measured (not asserted as a timing).
   if (BIG) {
     const big = await context.newPage();

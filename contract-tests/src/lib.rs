@@ -23,6 +23,7 @@ use std::time::Duration;
 use synthflow::contract::{check_call_body, check_error_body, CheckOptions};
 use synthflow::Client;
 
+pub mod agents;
 pub mod drift;
 pub mod junit;
 pub mod live;

@@ -5,12 +5,31 @@
 //! - `SYNTHFLOW_CALL_ID` (required): one or more call ids of the account, comma-separated;
 //! - `SYNTHFLOW_BASE_URL` (optional): defaults to the global host `https://api.synthflow.ai/v2`;
 //! - `SYNTHFLOW_ALLOW_OUT_OF_SPEC` (optional, `1`): accept enum values the document does not list;
-//! - `SYNTHFLOW_UNKNOWN_ID_STATUS` (optional, `400` or `404`): what an unknown id gets.
+//! - `SYNTHFLOW_UNKNOWN_ID_STATUS` (optional, `400` or `404`): what an unknown id gets;
+//! - `SYNTHFLOW_LIVE_WRITES` (optional, `1`): also run the agent and action cases that create,
+//!   change and delete on the account (they delete what they created); without it those cases
+//!   are read-only ([`crate::agents`]).
 //!
 //! The environment is read through a lookup function, so a test can run this exact path against
 //! a server on loopback without touching the process environment.
 
+use crate::agents::{run_agent_cases, Writes};
 use crate::{run_suite, SuiteReport, Target};
+
+/// Read-only unless `SYNTHFLOW_LIVE_WRITES` is `1` or `true`.
+pub fn writes_from(lookup: impl Fn(&str) -> Option<String>) -> Writes {
+    match lookup("SYNTHFLOW_LIVE_WRITES").as_deref().map(str::trim) {
+        Some("1" | "true") => Writes::Allowed,
+        _ => Writes::ReadOnly,
+    }
+}
+
+/// The call suite, then the agent and action cases.
+async fn run_all(target: &Target, ids: &[String], writes: Writes) -> SuiteReport {
+    let mut report = run_suite(target, ids).await;
+    report.cases.extend(run_agent_cases(target, writes).await);
+    report
+}
 
 /// Why the live run did not start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,8 +84,8 @@ pub fn config_from(
 
 /// Runs the suite with the configuration of [`config_from`].
 pub async fn run(lookup: impl Fn(&str) -> Option<String>) -> Result<SuiteReport, LiveConfigError> {
-    let (target, ids) = config_from(lookup)?;
-    Ok(run_suite(&target, &ids).await)
+    let (target, ids) = config_from(&lookup)?;
+    Ok(run_all(&target, &ids, writes_from(&lookup)).await)
 }
 
 /// [`run`], then the drift report of the same ids, written where [`crate::drift::report_path`]
@@ -75,7 +94,7 @@ pub async fn run_with_drift(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<(SuiteReport, Result<std::path::PathBuf, String>), LiveConfigError> {
     let (target, ids) = config_from(&lookup)?;
-    let report = run_suite(&target, &ids).await;
+    let report = run_all(&target, &ids, writes_from(&lookup)).await;
     let drift = crate::drift::drift_report(&target, &ids).await;
     let path = crate::drift::report_path(&lookup);
     let written = crate::drift::write_report(&path, &drift)

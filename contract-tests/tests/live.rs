@@ -71,8 +71,27 @@ async fn live_path_passes_against_a_separately_started_server_on_loopback() {
         .expect("configured");
     println!("{report}");
     assert!(report.passed(), "{report}");
-    // Both ids, the three error paths, and the invalid token (the live API checks tokens).
-    assert_eq!(report.cases.len(), 6);
+    // Both ids, the three error paths, the invalid token (the live API checks tokens), and the
+    // five read-only agent and action cases.
+    assert_eq!(report.cases.len(), 11);
+    assert!(!report.cases.iter().any(|c| c.name == "agent_lifecycle"));
+    stop.send(()).unwrap();
+}
+
+#[tokio::test]
+async fn live_writes_add_the_agent_lifecycle_only_when_asked() {
+    let (base_url, ids, stop) = separately_started_server(&["live-key"]);
+    let env: HashMap<&str, String> = HashMap::from([
+        ("SYNTHFLOW_API_KEY", "live-key".to_owned()),
+        ("SYNTHFLOW_CALL_ID", ids[0].clone()),
+        ("SYNTHFLOW_BASE_URL", base_url),
+        ("SYNTHFLOW_LIVE_WRITES", "1".to_owned()),
+    ]);
+    let report = live::run(|k| env.get(k).cloned())
+        .await
+        .expect("configured");
+    assert!(report.passed(), "{report}");
+    assert!(report.cases.iter().any(|c| c.name == "agent_lifecycle"));
     stop.send(()).unwrap();
 }
 

@@ -92,3 +92,43 @@ async fn suite_names_each_planted_break_of_a_faulty_server() {
     assert!(get.iter().any(|f| f.starts_with("content-type")), "{get:?}");
     assert!(get.iter().any(|f| f.contains("call-id-matches")), "{get:?}");
 }
+
+#[tokio::test]
+async fn the_agent_and_action_cases_pass_on_the_mock_with_writes() {
+    use contract_tests::agents::{run_agent_cases, Writes};
+    let mock = MockServer::start().await.unwrap();
+    let target = Target::new("mock", mock.base_url(), "t");
+    let cases = run_agent_cases(&target, Writes::Allowed).await;
+    let failed: Vec<_> = cases.iter().filter(|c| !c.passed()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert_eq!(cases.len(), 6);
+    // The lifecycle cleaned up after itself: only the seed is left.
+    let seeded = synthflow_mock::Seed::embedded();
+    assert_eq!(
+        mock.state().agents().counts(),
+        (seeded.agents.len(), seeded.actions.len())
+    );
+    // Read-only: no lifecycle.
+    assert_eq!(run_agent_cases(&target, Writes::ReadOnly).await.len(), 5);
+}
+
+#[tokio::test]
+async fn the_agent_cases_notice_a_target_without_agents() {
+    use contract_tests::agents::{run_agent_cases, Writes};
+    let server = wiremock::MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("{\"detail\":\"Not Found\"}"))
+        .mount(&server)
+        .await;
+    let target = Target::new("no-agents", format!("{}/v2", server.uri()), "t");
+    let cases = run_agent_cases(&target, Writes::ReadOnly).await;
+    let failed: Vec<&str> = cases
+        .iter()
+        .filter(|c| !c.passed())
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(
+        failed.contains(&"list_assistants") && failed.contains(&"unknown_action"),
+        "{failed:?}"
+    );
+}

@@ -20,8 +20,9 @@
 //!   written, from the live service's error bodies;
 //! - [`store`]: the fixtures, loaded and checked once, kept as the bytes to send (`store::list`: the
 //!   list endpoint's index over them); [`auth`]: the live service's two 401s;
-//! - [`behaviour`]: what the mock does beyond serving a fixture, on demand: faults, scenarios, and
-//!   made calls (`behaviour::made_calls`: the record of a `POST /v2/calls` from the fixture factory
+//! - [`behaviour`]: what the mock does beyond serving a fixture, on demand: faults, scenarios,
+//!   agents and actions (`behaviour::agents`: the `/v2/assistants` and `/v2/actions` store,
+//!   checked against the vendor's whole document), and made calls (`behaviour::made_calls`: the record of a `POST /v2/calls` from the fixture factory
 //!   in [`tools`], its outcome and lifecycle);
 //! - [`log_writer`]: the log's bounded, buffered writer (a request never waits for stderr);
 //!   [`request_log`]: the per-request line, written into it without `tracing` when the binary asks;
@@ -86,6 +87,7 @@ mod tools;
 pub mod webhook;
 
 pub use auth::AuthPolicy;
+pub use behaviour::agents::{Action, Agent, AgentConfig, Seed};
 pub use behaviour::faults::{BodyFault, Fault, GlobalFaults, RandomFaults};
 pub use behaviour::made_calls::{FinalCall, MadeCallConfig, Outcome, OutcomeRule};
 pub use behaviour::scenario::{Advance, Scenario, ScenarioFile};

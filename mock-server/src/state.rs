@@ -17,6 +17,7 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 
 use crate::auth::{AdminToken, AuthPolicy};
+use crate::behaviour::agents::{AgentConfig, Agents};
 use crate::behaviour::faults::{Fault, GlobalFaults};
 use crate::behaviour::made_calls::{FinalCall, Lifecycles, MadeCallConfig, MadeLog};
 use crate::behaviour::scenario::{Active, Scenario, ScenarioError};
@@ -148,6 +149,8 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// Calls made through `POST /v2/calls`: lifecycle duration, bound, outcome rules.
     pub made_calls: MadeCallConfig,
+    /// Agents and actions: the bound, `--strict-agents`, the seed.
+    pub agents: AgentConfig,
 }
 
 impl Default for Config {
@@ -165,6 +168,7 @@ impl Default for Config {
             host: None,
             webhooks: WebhookConfig::default(),
             made_calls: MadeCallConfig::default(),
+            agents: AgentConfig::default(),
         }
     }
 }
@@ -207,6 +211,8 @@ struct Inner {
     lifecycles: Lifecycles,
     /// What runs when a made call reaches its final state.
     final_hooks: FinalHooks,
+    /// The agents and actions (`/v2/assistants`, `/v2/actions`).
+    agents: Agents,
 }
 
 type FinalHook = Arc<dyn Fn(&FinalCall) + Send + Sync>;
@@ -237,6 +243,7 @@ impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
         let faults = config.faults.clone();
         let made_cap = config.made_calls.max_calls;
+        let agents = Agents::new(config.agents.max_agents, &config.agents.seed);
         let state = AppState {
             inner: Arc::new(Inner {
                 snapshot: ArcSwap::from_pointee(Snapshot {
@@ -255,6 +262,7 @@ impl AppState {
                 made: Mutex::new(MadeLog::new(made_cap)),
                 lifecycles: Lifecycles::default(),
                 final_hooks: FinalHooks::default(),
+                agents,
             }),
         };
         state.refresh_dynamic(
@@ -285,6 +293,11 @@ impl AppState {
     /// The expectations counted on every request (`MockServer::expect`).
     pub(crate) fn expectations(&self) -> &Registry {
         &self.inner.expectations
+    }
+
+    /// The agents and actions held.
+    pub fn agents(&self) -> &Agents {
+        &self.inner.agents
     }
 
     /// The post-call webhook sender: its queue, delivery journal and receiver faults.

@@ -11,6 +11,7 @@
 //! 3. [`ViolationKind::Lossless`]: it decodes into the typed model and re-encodes to the same value;
 //! 4. [`ViolationKind::Invariant`]: what must hold of a real call ([`invariants`] lists them).
 
+pub mod agents;
 pub mod coverage;
 pub mod drift;
 pub mod invariants;
@@ -23,6 +24,7 @@ use serde_json::Value;
 use crate::model::GetCallResponse;
 
 pub use crate::violation::{json_violation, Violation, ViolationKind};
+pub use agents::{check_platform_response, platform_document, AGENTS_ERRATA, PLATFORM_SPEC_JSON};
 pub use schema::{corrected_schemas, openapi_document, Schemas, ERRATA, SPEC_JSON, SPEC_YAML};
 
 /// What a cache of bodies these checks accepted must be invalidated by: this crate's version, the

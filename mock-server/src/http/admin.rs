@@ -20,7 +20,8 @@
 //! | `GET`/`PUT`/`DELETE /__admin/faults` | `{"always":"latency=200","random":{"rate":0.1,"seed":7}}` | the global faults |
 //! | `GET /__admin/requests?after=SEQ&limit=N` | | the journal, oldest first, paged (limit 100 by default, at most 1000; `next_after` is the cursor of the next page, `null` at the end) |
 //! | `DELETE /__admin/requests` | | empties it |
-//! | `POST /__admin/reset` | | empties the journal, restarts every scenario and the random sequence |
+//! | `POST /__admin/reset` | | empties the journal, restarts every scenario and the random sequence, puts the agents and actions back to the seed |
+//! | `GET /__admin/agents` | | every agent (its URLs, its attached actions) and every action |
 //! | `/__admin/webhooks...` | | the webhook sender: see `admin_webhooks` |
 //! | `GET /__admin/ui`, `GET /__admin/call-summaries`, `GET /__admin/calls/{id}` | | the web console and its reads: see `console` |
 
@@ -62,6 +63,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/__admin/requests", get(requests).delete(clear_requests))
         .route("/__admin/reset", post(reset))
+        .route("/__admin/agents", get(agents))
         .merge(super::admin_webhooks::routes())
         .merge(super::console::routes())
         .layer(middleware::from_fn_with_state(state, access))
@@ -233,8 +235,26 @@ async fn clear_requests(State(state): State<AppState>) -> Response {
     ok(json!({}))
 }
 
+/// Every agent with its URLs and attached actions, and every action (the console's Agents page).
+async fn agents(State(state): State<AppState>) -> Response {
+    use crate::behaviour::agents::render;
+    let store = state.agents();
+    let agents: Vec<_> = store
+        .all_agents()
+        .iter()
+        .map(|a| render::agent(a, true))
+        .collect();
+    let actions: Vec<_> = store
+        .all_actions()
+        .iter()
+        .map(|a| render::action(a, Some(store.assistants_of(&a.action_id))))
+        .collect();
+    ok(json!({"agents": agents, "actions": actions, "max": state.config().agents.max_agents}))
+}
+
 async fn reset(State(state): State<AppState>) -> Response {
     state.journal().clear();
     state.reset_progress();
+    state.agents().reset(&state.config().agents.seed);
     ok(json!({}))
 }

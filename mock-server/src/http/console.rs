@@ -31,6 +31,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("requests.js", JS, include_str!("console/requests.js")),
     ("webhooks.js", JS, include_str!("console/webhooks.js")),
     ("faults.js", JS, include_str!("console/faults.js")),
+    ("agents.js", JS, include_str!("console/agents.js")),
     (
         "style.css",
         "text/css; charset=utf-8",

@@ -41,8 +41,22 @@ pub(super) async fn make_call(
     )
     .map_err(|e| ApiError::BadQuery.describe(format!("Prefer: {e}")))?;
     check_content_type(headers)?;
-    let body = read_body(req).await?;
-    let order = MakeCallRequest::parse(&body).map_err(|e| ApiError::BadQuery.describe(e))?;
+    let body = read_body(req, MAX_BODY_BYTES).await?;
+    let mut order = MakeCallRequest::parse(&body).map_err(|e| ApiError::BadQuery.describe(e))?;
+    // The webhook URL: the request's, else its agent's, else (in the sender) --webhook-url.
+    match state.agents().agent(&order.model_id) {
+        Some(agent) if order.external_webhook_url.is_none() => {
+            order.external_webhook_url = agent.external_webhook_url().map(str::to_owned);
+        }
+        Some(_) => {}
+        None if state.config().agents.strict => {
+            return Err(ApiError::BadQuery.describe(format!(
+                "model_id: no agent with model_id {:?} (--strict-agents)",
+                order.model_id
+            )));
+        }
+        None => {}
+    }
     if order
         .external_webhook_url
         .as_deref()
@@ -73,7 +87,7 @@ pub(super) async fn make_call(
 }
 
 /// The body must be declared JSON (`application/json`, parameters allowed).
-fn check_content_type(headers: &http::HeaderMap) -> Result<(), Refusal> {
+pub(super) fn check_content_type(headers: &http::HeaderMap) -> Result<(), Refusal> {
     let ok = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -86,12 +100,12 @@ fn check_content_type(headers: &http::HeaderMap) -> Result<(), Refusal> {
     }
 }
 
-/// The body, up to the limit: a declared length over it is refused before anything is read, an
-/// undeclared (chunked) one as soon as the limit is passed.
-async fn read_body(req: Request) -> Result<Bytes, Refusal> {
+/// The body, up to `limit` bytes: a declared length over it is refused before anything is read,
+/// an undeclared (chunked) one as soon as the limit is passed.
+pub(super) async fn read_body(req: Request, limit: usize) -> Result<Bytes, Refusal> {
     let too_large = || {
         ApiError::PayloadTooLarge.describe(format!(
-            "Request body too large: the limit is {MAX_BODY_BYTES} bytes."
+            "Request body too large: the limit is {limit} bytes."
         ))
     };
     let declared = req
@@ -99,13 +113,10 @@ async fn read_body(req: Request) -> Result<Bytes, Refusal> {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match Limited::new(req.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
+    match Limited::new(req.into_body(), limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
         Err(_) => Err(ApiError::BadQuery.describe("request body could not be read")),

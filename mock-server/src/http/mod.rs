@@ -9,13 +9,16 @@
 //! - `make_call`: `POST /v2/calls`, a call made and played out by the clock;
 //! - `logs`: `GET /v2/logs` and `/v2/logs/{id}`, the vendor's webhook logs from the delivery
 //!   journal;
+//! - `agents`, `actions`: `/v2/assistants` and `/v2/actions`, over [`crate::behaviour::agents`];
 //! - `admin`: runtime control under `/__admin`, when enabled (`admin_webhooks`: its webhook part;
 //!   `admin_guard`: its checks of `Host`, `Origin` and the journal's paging; `console`: the web
 //!   console at `/__admin/ui`).
 
+mod actions;
 pub mod admin;
 mod admin_guard;
 mod admin_webhooks;
+mod agents;
 mod body;
 mod console;
 mod decide;

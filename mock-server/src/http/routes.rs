@@ -1,5 +1,6 @@
 //! The router behind the entry: `GET /v2/calls/{call_id}` (the vendor's path under its `/v2` base),
-//! `GET /v2/calls` (the list), `POST /v2/calls` (make a call: [`super::make_call`]), `GET /healthz`, and the admin API under `/__admin` when enabled
+//! `GET /v2/calls` (the list), `POST /v2/calls` (make a call: [`super::make_call`]), the agents and
+//! actions (`/v2/assistants`, `/v2/actions`: [`super::agents`], [`super::actions`]), `GET /healthz`, and the admin API under `/__admin` when enabled
 //! ([`super::admin`]).
 //!
 //! Handlers return `Result<Response, Refusal>` and `?` into it; the JSON body of a refusal is
@@ -34,13 +35,45 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route("/v2/logs", get(super::logs::list_logs))
         .route("/v2/logs/{webhook_log_id}", get(super::logs::get_log))
-        .route("/healthz", get(healthz));
+        .route("/healthz", get(healthz))
+        .merge(config_routes());
     if state.config().admin != AdminAccess::Off {
         router = router.merge(super::admin::routes(state.clone()));
     }
     router
         .fallback(|| async { ApiError::RouteNotFound })
         .with_state(state)
+}
+
+/// `/v2/assistants` and `/v2/actions` (handlers in [`super::agents`] and [`super::actions`]).
+fn config_routes() -> Router<AppState> {
+    use super::{actions, agents};
+    use axum::routing::{post, put};
+    Router::new()
+        .route("/v2/assistants", get(agents::list).post(agents::create))
+        .route("/v2/assistants/", get(agents::list))
+        .route(
+            "/v2/assistants/{model_id}",
+            get(agents::get).put(agents::update).delete(agents::delete),
+        )
+        .route(
+            "/v2/assistants/{model_id}/phone_numbers",
+            put(agents::attach_phone_numbers),
+        )
+        .route(
+            "/v2/assistants/{model_id}/phone_numbers/{phone_number_slug}",
+            axum::routing::delete(agents::detach_phone_number),
+        )
+        .route("/v2/actions", get(actions::list).post(actions::create))
+        .route("/v2/actions/attach", post(actions::attach))
+        .route("/v2/actions/detach", post(actions::detach))
+        .route("/v2/actions/initialize", post(actions::initialize))
+        .route(
+            "/v2/actions/{action_id}",
+            get(actions::get)
+                .put(actions::update)
+                .delete(actions::delete),
+        )
 }
 
 /// `GET /v2/calls/{call_id}`: auth, then the stored body as is; faults and scenarios when any

@@ -37,6 +37,7 @@ use crate::state::{AdminAccess, AppState, Config};
 use crate::store::{check_fixture, Store, StoreError};
 use crate::webhook::{Delivery, FaultError, ReceiverFaults, WebhookConfig, Webhooks};
 
+mod agents;
 mod call_builder;
 mod scoped;
 
@@ -250,7 +251,7 @@ impl MockServer {
 
     /// Back to how it started, as wiremock-rs' `reset`: forgets every expectation, empties the
     /// journal, and puts back the calls, scenarios and global faults it started with (added and
-    /// made calls are gone, every scenario starts again).
+    /// made calls are gone, every scenario starts again), and the agents and actions of the seed.
     pub fn reset(&self) {
         self.state.expectations().clear();
         self.state.journal().clear();
@@ -264,6 +265,7 @@ impl MockServer {
         }
         self.state.set_faults(self.initial.faults.clone());
         self.state.reset_progress();
+        self.state.agents().reset(&self.state.config().agents.seed);
     }
 
     /// Watching its fixture folder for changes (builder's `watch`).

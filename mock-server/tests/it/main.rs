@@ -4,6 +4,7 @@
 mod support;
 
 mod admin;
+mod agents;
 mod bad_input;
 mod cli;
 mod cli_scenarios;

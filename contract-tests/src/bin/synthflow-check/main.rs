@@ -28,6 +28,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use contract_tests::agents::{run_agent_cases, Writes};
 use contract_tests::webhook::{run_webhook_cases, WebhookTarget};
 use contract_tests::{junit, run_suite, SuiteReport, Target};
 
@@ -86,6 +87,13 @@ struct Cli {
     /// Timeout of one request, in seconds.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// Also run the read-only agent and action cases (/assistants, /actions).
+    #[arg(long)]
+    agents: bool,
+    /// Also run the agent and action cases that create, change and delete (they delete what
+    /// they created); implies --agents. Never on by default against a live account.
+    #[arg(long)]
+    live_writes: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -148,6 +156,15 @@ fn main() -> ExitCode {
             .filter(|s| !s.is_empty())
             .collect();
         report = runtime.block_on(run_suite(&target, &ids));
+        if cli.agents || cli.live_writes {
+            let writes = if cli.live_writes {
+                Writes::Allowed
+            } else {
+                Writes::ReadOnly
+            };
+            let cases = runtime.block_on(run_agent_cases(&target, writes));
+            report.cases.extend(cases);
+        }
         println!("synthflow-check: {} at {base_url}", cli.name);
     }
     if let (Some(url), Some(secret)) = (&cli.webhook_receiver, &cli.webhook_secret) {

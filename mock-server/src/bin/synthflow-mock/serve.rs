@@ -7,6 +7,7 @@ use std::process::ExitCode;
 pub use crate::source::{load, SourceArgs};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::Args;
+use synthflow_mock::behaviour::agents::{AgentConfig, Seed};
 use synthflow_mock::{
     auth::AdminToken, reload, serve_app_with, AdminAccess, AppState, AuthPolicy, Config, Fault,
     GlobalFaults, LoadOptions, MadeCallConfig, OutcomeRule, RandomFaults, ScenarioFile,
@@ -89,6 +90,15 @@ pub struct ServeArgs {
     /// Most made calls kept in memory; beyond it the oldest is evicted (and logged).
     #[arg(long, env = "SYNTHFLOW_MOCK_MAX_MADE_CALLS", default_value_t = 10_000)]
     pub max_made_calls: usize,
+    /// Most agents (and, apart, actions) kept in memory; beyond it the oldest is evicted (logged).
+    #[arg(long, env = "SYNTHFLOW_MOCK_MAX_AGENTS", default_value_t = synthflow_mock::behaviour::agents::DEFAULT_MAX_AGENTS)]
+    pub max_agents: usize,
+    /// `POST /v2/calls` with a model_id that names no agent: 400 instead of accepted.
+    #[arg(long, env = "SYNTHFLOW_MOCK_STRICT_AGENTS")]
+    pub strict_agents: bool,
+    /// Folder of agent and action JSON files to start with (default: the embedded fixtures/agents/).
+    #[arg(long, env = "SYNTHFLOW_MOCK_AGENTS", value_name = "DIR")]
+    pub agents: Option<PathBuf>,
     /// Outcome of a made call by the number called, first match wins, e.g.
     /// "ends-with:3=failed" (repeat, or comma-separate in the env var; replaces the defaults:
     /// ends-with 1=busy, 2=no-answer, 3=failed, 4=voicemail; "none": every call completes).
@@ -237,7 +247,25 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let agents = match &args.agents {
+        None => AgentConfig::default(),
+        Some(dir) => match Seed::from_dir(dir) {
+            Ok(seed) => AgentConfig {
+                seed,
+                ..AgentConfig::default()
+            },
+            Err(e) => {
+                say!("synthflow-mock: refusing to start: --agents: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
     let config = Config {
+        agents: AgentConfig {
+            max_agents: args.max_agents,
+            strict: args.strict_agents,
+            ..agents
+        },
         webhooks,
         auth: AuthPolicy::parse(&args.tokens),
         unknown_id: args.unknown_id_status,

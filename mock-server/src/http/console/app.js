@@ -1,10 +1,11 @@
-// The console's router: #/calls, #/call/ID, #/requests, #/webhooks, #/faults.
+// The console's router: #/calls, #/call/ID, #/requests, #/webhooks, #/agents, #/faults.
 // Each page module renders into <main> and returns a function that stops what it started
 // (polling), called when the page is left.
 import * as calls from './calls.js';
 import * as requests from './requests.js';
 import * as webhooks from './webhooks.js';
 import * as faults from './faults.js';
+import * as agents from './agents.js';
 import { h } from './util.js';
 
 const pages = {
@@ -12,6 +13,7 @@ const pages = {
   call: { title: 'Call', nav: 'calls', render: calls.renderCall },
   requests: { title: 'Requests', render: requests.render },
   webhooks: { title: 'Webhooks', render: webhooks.render },
+  agents: { title: 'Agents', render: agents.render },
   faults: { title: 'Faults', render: faults.render },
 };
 
