@@ -32,7 +32,8 @@
 //!   request whatever the journal keeps (below `state`, which holds them);
 //! - [`webhook`]: the post-call webhook sender (queue, dispatcher task, retries, delivery journal,
 //!   receiver faults), on its own HTTP client;
-//! - `state`: [`Config`] (fixed at start) and [`AppState`] (what changes while it runs);
+//! - `config`: [`Config`], how the mock behaves (fixed at start); `state`: [`AppState`] (what
+//!   changes while it runs);
 //! - [`http`]: the entry, the routes and the admin API;
 //! - [`server`]: the accept loop on a socket; [`reload`]: hot reload of a fixture folder;
 //! - `mock_server`: [`MockServer`], the in-process API for tests, with [`CallBuilder`] and [`Scoped`] changes;
@@ -61,6 +62,7 @@
 
 pub mod auth;
 pub mod behaviour;
+mod config;
 pub mod error;
 mod expectations;
 pub mod http;

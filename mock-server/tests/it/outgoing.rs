@@ -334,7 +334,7 @@ async fn an_evicted_made_call_loses_its_timer_at_once() {
 
 /// The figure in docs/hardening.md: `--max-made-calls 100`, 10,000 POSTs of hour-long calls.
 #[test]
-fn ten_thousand_hour_long_calls_over_a_bound_of_100_stay_under_30_mb() {
+fn ten_thousand_hour_long_calls_over_a_bound_of_100_keep_the_heap_flat() {
     let running = spawn_capturing(&["--port", "0", "--max-made-calls", "100"], &[]);
     let addr = running.addr.clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -364,17 +364,24 @@ fn ten_thousand_hour_long_calls_over_a_bound_of_100_stay_under_30_mb() {
         }
     });
     let status = std::fs::read_to_string(format!("/proc/{}/status", running.child.id())).unwrap();
-    let rss_kb: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap();
+    let kb = |field: &str| -> u64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(field))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap()
+    };
+    let (rss, anon) = (kb("VmRSS:"), kb("RssAnon:"));
     let stopped = running.stop();
     assert!(stopped.status.success());
+    // The bound is on what the calls hold: the heap (RssAnon). VmRSS adds the binary's own code
+    // pages (RssFile), ~22 MB for this debug build and not what eviction is about; the release
+    // figure is in docs/hardening.md. Before timers were dropped on eviction, the heap grew by
+    // each evicted call's final body (~3 kB x 9,900).
     assert!(
-        rss_kb < 30 * 1024,
-        "RSS {rss_kb} kB after 10,000 hour-long calls"
+        anon < 20 * 1024,
+        "heap {anon} kB (RSS {rss} kB) after 10,000 hour-long calls"
     );
 }
 
