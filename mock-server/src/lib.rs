@@ -22,15 +22,16 @@
 //! - [`behaviour`]: what the mock does beyond serving a fixture, on demand: faults, scenarios, and
 //!   made calls (`behaviour::made_calls`: the record of a `POST /v2/calls` from the fixture factory
 //!   in [`tools`], its outcome and lifecycle);
-//! - [`log_writer`]: the log's bounded, buffered writer (a request never waits for stderr);
-//!   [`request_log`]: the per-request line, written into it without `tracing` when the binary asks;
+//! - [`request_log`]: the per-request line, a `tracing` event (the binary writes it through
+//!   `tracing-appender`'s non-blocking writer: a request never waits for stderr);
 //! - [`ring`]: a numbered ring bounded in entries and bytes, for every journal;
 //! - [`journal`]: the last requests, credentials redacted, and the nearest ids of a miss;
 //! - [`webhook`]: the post-call webhook sender (queue, dispatcher task, retries, delivery journal,
 //!   receiver faults), on its own HTTP client;
 //! - `state`: [`Config`] (fixed at start) and [`AppState`] (what changes while it runs);
 //! - [`http`]: the entry, the routes and the admin API;
-//! - [`server`]: the accept loop on a socket; [`reload`]: hot reload of a fixture folder;
+//! - [`server`]: the accept loop on a socket (hyper's header-read timeout, hyper-util's graceful
+//!   shutdown); [`reload`]: hot reload of a fixture folder;
 //! - `mock`: [`MockServer`], the in-process API for tests, with [`Expectation`]s and [`CallBuilder`];
 //! - [`mocks`]: ready-made `wiremock::Mock`s for suites that already use wiremock.
 //!
@@ -41,8 +42,8 @@
 //! # Features
 //!
 //! `default = ["cli"]`. A test that only runs the mock in process takes `default-features = false`
-//! and compiles the server alone (no clap, fake, rand, notify, tracing-subscriber, wiremock,
-//! reqwest or jsonschema):
+//! and compiles the server alone (no clap, fake, rand, notify, tracing-subscriber,
+//! tracing-appender, wiremock, reqwest or jsonschema):
 //!
 //! | feature | what it adds |
 //! |---|---|
@@ -57,7 +58,6 @@ pub mod behaviour;
 pub mod error;
 pub mod http;
 pub mod journal;
-pub mod log_writer;
 mod mock;
 #[cfg(feature = "wiremock")]
 pub mod mocks;
