@@ -16,16 +16,6 @@ use std::path::{Path, PathBuf};
 use synthflow::contract::{check_call_body, CheckOptions};
 
 fn main() {
-    // The binary as a position-dependent executable on glibc Linux (not for a static build, which
-    // is static-pie): no relocations for the loader to apply at start, which read ~0.5 MB of
-    // `.rela.dyn` and wrote as much `.data.rel.ro` (a third of the page faults of a start, and
-    // ~1 MB of its resident memory; docs/performance.md).
-    let target = std::env::var("TARGET").unwrap_or_default();
-    let features = std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
-    if target.ends_with("-linux-gnu") && !features.split(',').any(|f| f == "crt-static") {
-        println!("cargo:rustc-link-arg-bins=-no-pie");
-        link_in_order(&target);
-    }
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     // `mock-server/fixtures` is a symlink to the top-level `fixtures/` (the folder users edit), so
     // the published package holds the fixtures it embeds (cargo package follows the link).
@@ -136,46 +126,4 @@ fn check(bytes: &[u8], _id: &str) -> Vec<String> {
         Ok(_) => Vec::new(),
         Err(e) => vec![format!("not valid JSON: {e}")],
     }
-}
-
-/// A release build on x86_64 glibc Linux links with the toolchain's own lld and lays out the
-/// functions of `link-order.txt` (`bench/link-order.sh`: what a start and the first requests run)
-/// side by side at the start of `.text`. The kernel maps a binary's code 64 KB around each page
-/// a process touches, so code run at start from all over the 10 MB `.text` made ~5 MB of the
-/// embedded set's resident memory (docs/performance.md). Without lld in the toolchain (another
-/// Rust distribution), or in other builds, the system linker links as before.
-fn link_in_order(target: &str) {
-    let list = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("link-order.txt");
-    println!("cargo:rerun-if-changed={}", list.display());
-    println!("cargo:rerun-if-env-changed=SYNTHFLOW_MOCK_LINK_ORDER");
-    // `SYNTHFLOW_MOCK_LINK_ORDER=off`: the system linker as usual (a linker of your own, say).
-    let off = std::env::var("SYNTHFLOW_MOCK_LINK_ORDER").is_ok_and(|v| v == "off");
-    let release = std::env::var("PROFILE").is_ok_and(|p| p == "release");
-    let host = std::env::var("HOST").unwrap_or_default();
-    if off || !release || target != "x86_64-unknown-linux-gnu" || host != target || !list.is_file()
-    {
-        return;
-    }
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let Some(sysroot) = std::process::Command::new(rustc)
-        .args(["--print", "sysroot"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-    else {
-        return;
-    };
-    let gcc_ld = Path::new(sysroot.trim()).join(format!("lib/rustlib/{host}/bin/gcc-ld"));
-    if !gcc_ld.join("ld.lld").is_file() {
-        return;
-    }
-    println!("cargo:rustc-link-arg-bins=-B{}", gcc_ld.display());
-    println!("cargo:rustc-link-arg-bins=-fuse-ld=lld");
-    println!(
-        "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
-        list.display()
-    );
-    // Names the list no longer finds (renamed since it was made) are skipped, not errors.
-    println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
 }

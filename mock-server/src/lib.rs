@@ -24,8 +24,8 @@
 //!   agents and actions (`behaviour::agents`: the `/v2/assistants` and `/v2/actions` store,
 //!   checked against the vendor's whole document), and made calls (`behaviour::made_calls`: the record of a `POST /v2/calls` from the fixture factory
 //!   in [`tools`], its outcome and lifecycle);
-//! - [`log_writer`]: the log's bounded, buffered writer (a request never waits for stderr);
-//!   [`request_log`]: the per-request line, written into it without `tracing` when the binary asks;
+//! - [`request_log`]: the per-request line, a `tracing` event (the binary writes it through
+//!   `tracing-appender`'s non-blocking writer: a request never waits for stderr);
 //! - [`ring`]: a numbered ring bounded in entries and bytes, for every journal;
 //! - [`journal`]: the last requests, credentials redacted, and the nearest ids of a miss;
 //! - `expectations`: [`Expectation`]s and their counters, which the entry increments on every
@@ -35,7 +35,8 @@
 //! - `config`: [`Config`], how the mock behaves (fixed at start); `state`: [`AppState`] (what
 //!   changes while it runs);
 //! - [`http`]: the entry, the routes and the admin API;
-//! - [`server`]: the accept loop on a socket; [`reload`]: hot reload of a fixture folder;
+//! - [`server`]: the accept loop on a socket (hyper's header-read timeout, hyper-util's graceful
+//!   shutdown); [`reload`]: hot reload of a fixture folder;
 //! - `mock_server`: [`MockServer`], the in-process API for tests, with [`CallBuilder`] and [`Scoped`] changes;
 //! - [`mocks`]: ready-made `wiremock::Mock`s for suites that already use wiremock.
 //!
@@ -46,7 +47,8 @@
 //! # Features
 //!
 //! `default = ["cli"]`. A test that only runs the mock in process takes `default-features = false`
-//! and compiles the server alone (no clap, notify, tracing-subscriber, wiremock, reqwest or
+//! and compiles the server alone (no clap, notify, tracing-subscriber,
+//! tracing-appender, wiremock, reqwest or
 //! jsonschema), `POST /v2/calls` included (its call factory, with `fake` and `rand`, is always built):
 //!
 //! | feature | what it adds |
@@ -67,7 +69,6 @@ pub mod error;
 mod expectations;
 pub mod http;
 pub mod journal;
-pub mod log_writer;
 mod mock_server;
 #[cfg(feature = "wiremock")]
 pub mod mocks;

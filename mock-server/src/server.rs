@@ -1,31 +1,33 @@
 //! Serving on a socket: the accept loop, for `main`, [`crate::MockServer`] and the tools' proxy.
 //!
 //! HTTP/1.1 with keep-alive and pipelining through hyper's connection builder rather than
-//! `axum::serve`, for the idle timeout the latter lacks; each connection's requests go to
+//! `axum::serve`, for the header-read timeout the latter lacks (hyper's own,
+//! `http1::Builder::header_read_timeout` on tokio's timer); each connection's requests go to
 //! [`Entry::handle`] with the peer address. Graceful: when `shutdown` completes the listener
-//! closes and in-flight requests finish, until [`ServeOptions::shutdown_timeout`]: then the
-//! connections still busy are closed and counted in a log line. The open connections, their idle
-//! timeout and their shutdown are kept by `conns`, without a timer or a signal polled per request.
+//! closes and every connection is asked to finish (hyper-util's `GracefulShutdown`: idle ones
+//! close at once, busy ones after their answer), until [`ServeOptions::shutdown_timeout`]: then
+//! the connections still busy are closed (their tasks aborted) and counted in a log line.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-
-use conns::{Conns, Counted, Served, Tracked};
-
-mod conns;
+use tokio::task::JoinSet;
 
 use crate::http::Entry;
 use crate::state::AppState;
 
-/// How long a connection may sit with no request in flight, no new request and nothing written
-/// before the server closes it: a client that connects and sends nothing, sends its request head
-/// a byte at a time, or stops reading an answer is not held forever (`server::conns`).
+/// How long the server waits for a whole request head, from when it starts waiting for one (a new
+/// connection, or a keep-alive connection after its last answer): a client that connects and
+/// sends nothing, sends its head a byte at a time, stops mid-head or sits idle between requests
+/// is closed then (hyper's `header_read_timeout`, which may answer 408 first). Not covered: a
+/// client that stops reading an answer holds its connection until shutdown, whose
+/// [`SHUTDOWN_TIMEOUT`] closes it.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long in-flight requests may take to finish once shutdown starts, by default: well under
@@ -112,7 +114,7 @@ pub async fn serve_router_with(
 }
 
 /// The accept loop: HTTP/1.1 with keep-alive and pipelining, through hyper's connection builder
-/// rather than `axum::serve`, for the idle timeout the latter lacks. `service` makes the
+/// rather than `axum::serve`, for the header-read timeout the latter lacks. `service` makes the
 /// service of one connection from its peer address.
 async fn serve_connections<S, B>(
     listener: TcpListener,
@@ -132,20 +134,14 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let http = http1::Builder::new();
-    let conns = Conns::default();
-    // Zero turns the idle timeout off: a client that connects and sends nothing is then held
-    // until it closes.
-    // Stopped when dropped: at the end, or when this future is dropped.
-    let _watcher = match options.header_read_timeout {
-        t if t.is_zero() => None,
-        t => conns
-            .watch_idle(t)
-            .inspect_err(|e| {
-                tracing::warn!("no thread to watch idle connections ({e}): they are not closed")
-            })
-            .ok(),
-    };
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new());
+    // Zero turns the timeout off: a client that connects and sends nothing is then held until it
+    // closes (hyper's own default, with a timer, would be 30 s).
+    http.header_read_timeout(Some(options.header_read_timeout).filter(|t| !t.is_zero()));
+    let graceful = GracefulShutdown::new();
+    // Each connection's task, so that the shutdown deadline can count and close the busy ones.
+    let mut tasks = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -161,43 +157,41 @@ where
                     continue;
                 }
             },
+            // Connections that ended leave the set.
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
             () = &mut shutdown => break,
         };
         // Small JSON answers: send them now rather than wait for Nagle.
         let _ = stream.set_nodelay(true);
-        let (conn, open) = conns.open();
-        let io = TokioIo::new(Tracked {
-            io: stream,
-            conn: conn.clone(),
+        let connection = http.serve_connection(TokioIo::new(stream), service(peer));
+        let watched = graceful.watch(connection);
+        // A connection's own failure (reset, bad request head, header timeout) concerns only it.
+        tasks.spawn(async move {
+            let _ = watched.await;
         });
-        let service = Counted {
-            inner: service(peer),
-            conn: conn.clone(),
-        };
-        tokio::spawn(Served::new(http.serve_connection(io, service), conn, open));
     }
     drop(listener);
-    let busy = conns.len();
-    conns.shut_down();
+    while tasks.try_join_next().is_some() {}
+    let open = tasks.len();
+    let drained = graceful.shutdown();
     match options.shutdown_timeout {
-        None => conns.drained().await,
+        None => drained.await,
         Some(deadline) => {
-            if tokio::time::timeout(deadline, conns.drained())
-                .await
-                .is_err()
-            {
-                let cut = conns.cut_all();
+            if tokio::time::timeout(deadline, drained).await.is_err() {
+                while tasks.try_join_next().is_some() {}
+                let cut = tasks.len();
                 tracing::warn!(
                     cut,
                     deadline_s = deadline.as_secs_f64(),
                     "shutdown deadline reached: closing {cut} connection(s) still busy"
                 );
-                conns.drained().await;
             } else {
-                tracing::info!(connections = busy, "shutdown: every request finished");
+                tracing::info!(connections = open, "shutdown: every request finished");
             }
         }
     }
+    // Aborts what is left (the connections cut at the deadline) and waits for their tasks.
+    tasks.shutdown().await;
     Ok(())
 }
 

@@ -16,15 +16,13 @@ use bytes::Bytes;
 use rustc_hash::FxBuildHasher;
 use synthflow::violation::{Violation, ViolationKind};
 
-use super::huge_pages::HugePages;
 use super::later::Later;
 use super::{BadFile, Fixture};
 
 /// The calls as loaded: see the module docs. Never changed once built.
 pub(super) struct Loaded {
-    /// One slot per call, found by the FxHash of its id; in huge pages where it can be
-    /// (`huge_pages.rs`).
-    slots: hashbrown::HashTable<Slot, HugePages>,
+    /// One slot per call, found by the FxHash of its id.
+    slots: hashbrown::HashTable<Slot>,
     /// The fixtures, in the order they were loaded; a slot holds its fixture's place here.
     fixtures: Vec<Fixture>,
     /// The buffers the bodies are slices of: the arenas the files were read into
@@ -315,7 +313,7 @@ pub(super) fn index(
 ) -> (Loaded, Option<String>, Vec<BadFile>) {
     let mut bad = Vec::new();
     let mut first: Option<String> = None;
-    let mut slots = hashbrown::HashTable::with_capacity_in(results.len(), HugePages);
+    let mut slots = hashbrown::HashTable::with_capacity(results.len());
     let mut fixtures: Vec<Fixture> = Vec::with_capacity(results.len());
     let mut owners = Owners::new(arenas);
     for result in results {

@@ -40,7 +40,6 @@ pub use cache::CacheFile;
 pub use loaded::Chunk;
 use loaded::{index, sort_ids, Loaded};
 use read::read_dir_files;
-mod huge_pages;
 mod later;
 pub mod list;
 mod loaded;

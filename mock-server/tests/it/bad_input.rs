@@ -408,8 +408,29 @@ fn client_that_sends_its_head_a_byte_at_a_time_is_disconnected() {
 }
 
 #[test]
+fn an_idle_keep_alive_connection_is_closed_by_the_header_read_timeout() {
+    // After its answer the connection waits for the next head: the 300 ms timeout runs from
+    // there, so a client that keeps its connection and sends nothing more is let go.
+    let s = server();
+    let mut r = BufReader::new(s.connect());
+    r.get_mut()
+        .write_all(&get(format!("/v2/calls/{}", s.id()).as_bytes(), &[AUTH]))
+        .unwrap();
+    assert_fixture(&s, &read_answer(&mut r).unwrap(), "kept alive");
+    let mut rest = Vec::new();
+    r.read_to_end(&mut rest)
+        .expect("closed by the server, not left open until the read bound");
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(
+        rest.is_empty() || rest.starts_with("HTTP/1.1 408"),
+        "{rest}"
+    );
+}
+
+#[test]
 fn a_request_that_takes_longer_than_the_idle_timeout_is_answered() {
-    // A request in flight is not idle: a 900 ms latency fault against the 300 ms timeout.
+    // The timeout is for reading a head: a request in flight (a 900 ms latency fault against
+    // the 300 ms timeout) is answered.
     let s = server();
     s.state.set_faults(synthflow_mock::GlobalFaults {
         always: Some(synthflow_mock::Fault::latency(900)),

@@ -1,6 +1,7 @@
-//! The per-request log line as the binary writes it to a file or a pipe: written straight into
-//! the log buffer (`synthflow_mock::request_log`), it must read exactly like the lines
-//! `tracing-subscriber` writes around it.
+//! The per-request log line as the binary writes it to a file or a pipe: a `tracing` event
+//! (`synthflow_mock::request_log`) through `tracing-subscriber`'s fmt layer and
+//! `tracing-appender`'s non-blocking writer, it reads like the lines around it, with the method
+//! and path unquoted.
 
 use std::io::{Read, Write};
 

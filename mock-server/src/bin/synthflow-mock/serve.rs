@@ -74,9 +74,9 @@ pub struct ServeArgs {
     /// No Retry-After on a 429 (as the live service documents none).
     #[arg(long, env = "SYNTHFLOW_MOCK_NO_RETRY_AFTER")]
     pub no_retry_after: bool,
-    /// Seconds a connection may sit with no request in flight, no new request and nothing
-    /// written (a silent client, a request head sent a byte at a time, an answer not read, an
-    /// idle keep-alive) before it is closed; 0 = no limit.
+    /// Seconds the server waits for a whole request head (a silent client, a head sent a byte at
+    /// a time, an idle keep-alive) before it closes the connection; 0 = no limit. An answer the
+    /// client does not read is not timed: --shutdown-timeout bounds it at exit.
     #[arg(long, env = "SYNTHFLOW_MOCK_HEADER_READ_TIMEOUT", default_value_t = 10)]
     pub header_read_timeout: u64,
     /// Scenarios by call id (JSON); DIR/scenarios.json of --fixtures is read when present.
@@ -433,8 +433,7 @@ fn bracket(host: &str) -> String {
 /// Gives freed heap memory back to the system every `period`, on a thread of its own. glibc
 /// keeps what a burst freed (5,000 connections' buffers, a cleared journal) in its arenas for ever
 /// otherwise; a trim of an idle heap costs well under a millisecond (bench/flood.sh,
-/// docs/hardening.md). A thread rather than a tokio interval: a pending tokio timer costs every
-/// request a clock read (see `server::conns::Conns::watch_idle`).
+/// docs/hardening.md). A thread, since `malloc_trim` blocks while it works.
 fn trim_memory_every(period: std::time::Duration) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
