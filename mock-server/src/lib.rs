@@ -73,6 +73,7 @@ mod mock_server;
 #[cfg(feature = "wiremock")]
 pub mod mocks;
 pub mod outgoing;
+pub mod play;
 pub mod redact;
 #[cfg(feature = "watch")]
 pub mod reload;

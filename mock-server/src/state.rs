@@ -264,13 +264,45 @@ impl AppState {
     ) -> Result<Vec<String>, ScenarioError> {
         let active = Arc::new(Active::new(scenario, &fixture)?);
         let _w = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let id = fixture.id.clone();
         let evicted = self
             .inner
             .made
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(id.clone());
+            .push(fixture.id.clone());
+        self.put_made_locked(fixture, Some(active), &evicted);
+        // Evicted means gone: the timer and the final body it holds go now.
+        for old in &evicted {
+            self.inner.lifecycles.cancel(old);
+        }
+        Ok(evicted)
+    }
+
+    /// A made call's lifecycle ended: its record becomes `fixture` (the final record with what
+    /// the call did, its actions' answers among them), served as it is from now on (its scenario
+    /// dropped). Only if the call held is still `made_body` (not evicted, removed or replaced);
+    /// true when it was settled.
+    pub fn settle_made_call(&self, made_body: &Bytes, fixture: Fixture) -> bool {
+        let _w = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self
+            .inner
+            .snapshot
+            .load()
+            .store
+            .get(&fixture.id)
+            .is_some_and(|f| same_bytes(&f.body, made_body));
+        if current {
+            self.put_made_locked(fixture, None, &[]);
+        }
+        current
+    }
+
+    /// Puts a made call in the store, with its scenario (`None`: the call has none any more),
+    /// and takes the `evicted` calls out, in one swap. O(log calls held): the store is persistent
+    /// and the list index and console summaries, where already derived, take the change rather
+    /// than being derived again. The caller holds the writer lock.
+    fn put_made_locked(&self, fixture: Fixture, active: Option<Arc<Active>>, evicted: &[String]) {
+        let id = fixture.id.clone();
         let previous = self.inner.snapshot.load();
         // A persistent store: the clone shares every node, each change copies O(log n) of them.
         let mut store = previous.store.clone();
@@ -283,14 +315,19 @@ impl AppState {
                 .scenarios
                 .write()
                 .unwrap_or_else(|e| e.into_inner());
-            for old in &evicted {
+            for old in evicted {
                 sc.remove(old);
             }
-            sc.insert(id.clone(), active);
+            match active {
+                Some(a) => {
+                    sc.insert(id.clone(), a);
+                }
+                None => {
+                    sc.remove(&id);
+                }
+            }
             self.refresh_dynamic(&sc);
         }
-        // Indexes already derived follow the change (O(log n) each) instead of being derived
-        // again from every call on the next read; those not derived yet stay so.
         let added: Vec<&Fixture> = store.get(&id).into_iter().collect();
         let list = OnceLock::new();
         if let Some(l) = previous.list.get() {
@@ -302,17 +339,12 @@ impl AppState {
         }
         drop(added);
         // No other call changed, so no other scenario needs deriving again: the swap alone (not
-        // `swap_locked`, which would compare every scenario's call, O(made calls) per POST).
+        // `swap_locked`, which would compare every scenario's call, O(made calls) per change).
         self.inner.snapshot.store(Arc::new(Snapshot {
             store,
             list,
             summaries,
         }));
-        // Evicted means gone: the timer and the final body it holds go now.
-        for old in &evicted {
-            self.inner.lifecycles.cancel(old);
-        }
-        Ok(evicted)
     }
 
     /// The lifecycle timers of made calls not final yet (cancelled on eviction, removal and

@@ -7,6 +7,7 @@ use axum::response::Response;
 use serde_json::{Map, Value};
 
 use crate::behaviour::agents::{kinds, render, Attached, StoreError};
+use crate::behaviour::calls_you::custom_action::{CustomAction, Vars};
 use crate::error::Refusal;
 use crate::state::AppState;
 
@@ -167,8 +168,45 @@ pub(super) async fn initialize(
 ) -> Result<Response, Refusal> {
     let body = checked_body(&state, req, "/actions/initialize", "post").await?;
     let id = text(body.get("action_id")).unwrap_or_default();
-    if state.agents().action(&id).is_none() {
+    let Some(action) = state.agents().action(&id) else {
         return Err(refused(StoreError::UnknownAction(id), false));
+    };
+    // A custom action is really called once (through the outgoing door, kind `action`), with the
+    // variables given, and its answer given back as the result variables.
+    if action.kind != "CUSTOM_ACTION" {
+        return Ok(answer(render::answer_ok()));
     }
-    Ok(answer(render::answer_ok()))
+    let Ok(mut custom) = CustomAction::from_config(&action.config) else {
+        return Ok(answer(render::answer_ok()));
+    };
+    custom.timeout = custom.timeout.min(INITIALIZE_TIMEOUT);
+    let mut vars = Vars::new();
+    for item in body
+        .get("variables")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let (Some(k), Some(v)) = (text(item.get("key")), text(item.get("value"))) {
+            vars.insert(k, v);
+        }
+    }
+    let entry = custom
+        .run(state.webhooks().outgoing(), &format!("initialize:{id}"), &vars)
+        .await;
+    let mut response = Map::new();
+    response.insert("answer".into(), Value::String("ok".into()));
+    response.insert(
+        "result_variables".into(),
+        entry.get("return_value").cloned().unwrap_or(Value::Null),
+    );
+    response.insert(
+        "error_message".into(),
+        entry.get("error_message").cloned().unwrap_or(Value::Null),
+    );
+    Ok(answer(render::ok(Value::Object(response))))
 }
+
+/// The longest `POST /v2/actions/initialize` waits for the action's endpoint (the action's own
+/// `failure_timeout` when shorter).
+const INITIALIZE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);

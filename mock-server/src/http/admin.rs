@@ -22,6 +22,7 @@
 //! | `DELETE /__admin/requests` | | empties it |
 //! | `POST /__admin/reset` | | empties the journal, restarts every scenario and the random sequence, puts the agents and actions back to the seed |
 //! | `GET /__admin/agents` | | every agent (its URLs, its attached actions) and every action |
+//! | `POST /__admin/inbound-calls` | `{"from_number":"+1…","to_number":"+1…","model_id":"…"}` (`model_id` optional) | starts an inbound call to the agent with that number (or `model_id`): answers `{"call_id","model_id"}` at once, then plays the inbound webhook and the call ([`crate::play`]) |
 //! | `/__admin/webhooks...` | | the webhook sender: see `admin_webhooks` |
 //! | `GET /__admin/ui`, `GET /__admin/call-summaries`, `GET /__admin/calls/{id}` | | the web console and its reads: see `console` |
 
@@ -64,6 +65,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/__admin/requests", get(requests).delete(clear_requests))
         .route("/__admin/reset", post(reset))
         .route("/__admin/agents", get(agents))
+        .route("/__admin/inbound-calls", post(inbound_call))
         .merge(super::admin_webhooks::routes())
         .merge(super::console::routes())
         .layer(middleware::from_fn_with_state(state, access))
@@ -257,4 +259,13 @@ async fn reset(State(state): State<AppState>) -> Response {
     state.reset_progress();
     state.agents().reset(&state.config().agents.seed);
     ok(json!({}))
+}
+
+/// `POST /__admin/inbound-calls`.
+async fn inbound_call(State(state): State<AppState>, body: Bytes) -> Result<Response, Refusal> {
+    let order: crate::play::InboundOrder = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadQuery.describe(format!("inbound call: {e}")))?;
+    let (call_id, model_id) = crate::play::start_inbound(&state, order)
+        .map_err(|e| ApiError::BadQuery.describe(e.to_string()))?;
+    Ok(ok(json!({"call_id": call_id, "model_id": model_id})))
 }

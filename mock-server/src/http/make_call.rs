@@ -16,7 +16,7 @@ use http::header;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::behaviour::faults::PREFER;
-use crate::behaviour::made_calls::{self, Made, MakeCallRequest, PerCall, MAX_BODY_BYTES};
+use crate::behaviour::made_calls::{self, MakeCallRequest, PerCall, MAX_BODY_BYTES};
 use crate::error::{ApiError, Refusal};
 use crate::state::AppState;
 
@@ -79,7 +79,12 @@ pub(super) async fn make_call(
         Refusal::from(ApiError::Internal)
     })?;
     let answer = answer_body(&id, made.eta_secs);
-    store_and_time(&state, made)?;
+    let agent = state.agents().agent(&order.model_id);
+    let agent_number = made_number(&made.fixture.body);
+    let mut vars = crate::play::call_vars(&id, &order.model_id, &order.phone, &agent_number, false);
+    vars.extend(order.custom_variables.iter().cloned());
+    let plan = crate::play::Plan::for_agent(&state, agent.as_ref(), vars);
+    crate::play::start(&state, made, plan)?;
 
     let mut resp = json(answer);
     decide::mark(&mut resp, fault.as_ref());
@@ -133,32 +138,14 @@ fn answer_body(id: &str, eta: u64) -> Bytes {
     Bytes::from(serde_json::to_vec(&v).expect("a JSON value encodes"))
 }
 
-/// Stores the call with its lifecycle and starts the timer that runs the final hooks once, when
-/// `GET` serves the final body (not at all if the call was evicted or replaced by then).
-fn store_and_time(state: &AppState, made: Made) -> Result<(), Refusal> {
-    state
-        .add_made_call(made.fixture.clone(), made.scenario.clone())
-        .map_err(|e| {
-            tracing::error!(target: "synthflow_mock::made_calls", error = %e, "cannot store call");
-            Refusal::from(ApiError::Internal)
-        })?;
-    tracing::info!(
-        target: "synthflow_mock::made_calls",
-        call_id = %made.fixture.id,
-        outcome = %made.outcome,
-        final_after_ms = made.final_after.as_millis() as u64,
-        "call made"
-    );
-    let (current, fire) = (state.clone(), state.clone());
-    state.lifecycles().start(
-        &made,
-        move |c| {
-            current
-                .store()
-                .get(&c.call_id)
-                .is_some_and(|f| f.body == c.body)
-        },
-        move |c| fire.call_final(&c),
-    );
-    Ok(())
+/// The number a made call was placed from (the record's `phone_number_from`).
+fn made_number(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/response/calls/0/phone_number_from")
+                .and_then(|n| n.as_str())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
 }

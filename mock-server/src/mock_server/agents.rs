@@ -27,6 +27,28 @@ use crate::behaviour::agents::seed::{parse_action, parse_agent};
 use crate::behaviour::agents::{new_id, Agent, AgentConfig, Attached, StoreError};
 
 impl MockServer {
+    /// Starts an inbound call from `from_number` to `to_number` (an agent's number, or the agent
+    /// `model_id`), as `POST /__admin/inbound-calls` does: the inbound webhook to the agent's
+    /// `inbound_call_webhook_url`, then the call it routes. Returns the call id at once (the call
+    /// is in the store once the webhook has decided).
+    pub fn inbound_call(
+        &self,
+        from_number: &str,
+        to_number: &str,
+        model_id: Option<&str>,
+    ) -> Result<String, String> {
+        crate::play::start_inbound(
+            &self.state,
+            crate::play::InboundOrder {
+                from_number: from_number.to_owned(),
+                to_number: to_number.to_owned(),
+                model_id: model_id.map(str::to_owned),
+            },
+        )
+        .map(|(id, _)| id)
+        .map_err(|e| e.to_string())
+    }
+
     /// Adds an agent from a `POST /v2/assistants` body (checked as that endpoint checks it; a
     /// `model_id` member chooses its id). Returns its `model_id`, or why the body is refused.
     pub fn add_agent(&self, body: Value) -> Result<String, String> {

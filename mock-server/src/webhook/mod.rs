@@ -83,6 +83,8 @@ pub struct WebhookConfig {
     pub allow: Vec<Allow>,
     /// How the payload is built: the shape of `collected_variables` (`--collected-variables`).
     pub payload: PayloadOptions,
+    /// How inbound-call webhooks are played.
+    pub inbound: crate::behaviour::calls_you::inbound::InboundConfig,
 }
 
 impl Default for WebhookConfig {
@@ -99,6 +101,7 @@ impl Default for WebhookConfig {
             journal_size: 1000,
             allow: Vec::new(),
             payload: PayloadOptions::default(),
+            inbound: Default::default(),
         }
     }
 }

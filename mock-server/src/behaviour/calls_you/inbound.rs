@@ -28,6 +28,30 @@ pub const ATTEMPTS: u32 = 4;
 /// The default time the mock waits for one inbound answer (`--inbound-timeout-ms`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How inbound calls are played (part of the webhook configuration: what the mock sends).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundConfig {
+    /// How long one inbound request may take (`--inbound-timeout-ms`, default 10 s).
+    pub timeout: Duration,
+    /// The agent that takes a call when the endpoint gives no decision (`--inbound-default-agent`;
+    /// the vendor's `default_agent`); none: the call is disconnected. Sent as
+    /// `call_inbound.model_id`, as the vendor documents it.
+    pub default_agent: Option<String>,
+    /// Headers every inbound request carries (`--inbound-header NAME:VALUE`), after the
+    /// signature; an agent adds its own with `inbound_call_webhook_headers`.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Default for InboundConfig {
+    fn default() -> Self {
+        InboundConfig {
+            timeout: DEFAULT_TIMEOUT,
+            default_agent: None,
+            headers: Vec::new(),
+        }
+    }
+}
+
 /// What the integrator's endpoint decided.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {

@@ -71,29 +71,42 @@ impl Lifecycles {
             body: made.fixture.body.clone(),
         };
         let after = made.final_after;
-        let generation = self.next.fetch_add(1, Ordering::Relaxed);
-        let me = self.clone();
-        // Held across the spawn: the task cannot remove its entry before it is inserted.
-        let mut running = self.lock();
-        let task = tokio::spawn(async move {
+        self.spawn(&made.fixture.id, made.webhook_url.clone(), async move {
             tokio::time::sleep(after).await;
-            let mine = {
-                let mut r = me.lock();
-                match r.get(&call.call_id) {
-                    Some(x) if x.generation == generation => r.remove(&call.call_id).is_some(),
-                    _ => false,
-                }
-            };
-            if mine && still_current(&call) {
+            if still_current(&call) {
                 fire(call);
             }
         });
+    }
+
+    /// Runs `play`, the lifecycle of call `call_id` (whose post-call webhook would go to
+    /// `webhook_url`), as a task kept under the call's id until it ends: cancelled when the call
+    /// is evicted or removed, named at shutdown. A lifecycle already running for the id is
+    /// cancelled. Needs a tokio runtime.
+    pub fn spawn(
+        &self,
+        call_id: &str,
+        webhook_url: Option<String>,
+        play: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        let generation = self.next.fetch_add(1, Ordering::Relaxed);
+        let me = self.clone();
+        let id = call_id.to_owned();
+        // Held across the spawn: the task cannot remove its entry before it is inserted.
+        let mut running = self.lock();
+        let task = tokio::spawn(async move {
+            play.await;
+            let mut r = me.lock();
+            if r.get(&id).is_some_and(|x| x.generation == generation) {
+                r.remove(&id);
+            }
+        });
         let previous = running.insert(
-            made.fixture.id.clone(),
+            call_id.to_owned(),
             Running {
                 generation,
                 abort: task.abort_handle(),
-                webhook_url: made.webhook_url.clone(),
+                webhook_url,
             },
         );
         if let Some(p) = previous {

@@ -94,6 +94,26 @@ pub struct WebhookArgs {
         value_name = "flat|by-agent"
     )]
     pub collected_variables: synthflow::webhook::CollectedShape,
+    /// Milliseconds the integrator's inbound-call endpoint has to answer one request (then up to
+    /// 3 more are sent, as the vendor documents).
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_INBOUND_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub inbound_timeout_ms: u64,
+    /// The agent that takes an inbound call when the endpoint gives no decision (the vendor's
+    /// default_agent); unset: such a call is disconnected.
+    #[arg(
+        long,
+        env = "SYNTHFLOW_MOCK_INBOUND_DEFAULT_AGENT",
+        value_name = "MODEL_ID"
+    )]
+    pub inbound_default_agent: Option<String>,
+    /// A header every inbound-call request carries, NAME:VALUE (repeat), e.g. the shared secret a
+    /// receiver checks (`x-sa360-secret:…`).
+    #[arg(long = "inbound-header", value_name = "NAME:VALUE")]
+    pub inbound_headers: Vec<String>,
 }
 
 impl WebhookArgs {
@@ -127,6 +147,24 @@ impl WebhookArgs {
             allow: self.webhook_allow.clone(),
             payload: synthflow::webhook::PayloadOptions {
                 collected_variables: self.collected_variables,
+            },
+            inbound: synthflow_mock::behaviour::calls_you::inbound::InboundConfig {
+                timeout: std::time::Duration::from_millis(self.inbound_timeout_ms),
+                default_agent: self.inbound_default_agent.clone(),
+                headers: self
+                    .inbound_headers
+                    .iter()
+                    .map(|h| {
+                        h.split_once(':')
+                            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                            .filter(|(k, _)| http::HeaderName::from_bytes(k.as_bytes()).is_ok())
+                            .ok_or_else(|| {
+                                format!(
+                                    "synthflow-mock: --inbound-header {h:?}: expected NAME:VALUE"
+                                )
+                            })
+                    })
+                    .collect::<Result<_, _>>()?,
             },
             ..WebhookConfig::default()
         })
