@@ -6,6 +6,7 @@ mod support;
 mod admin;
 mod agents;
 mod bad_input;
+mod calls_you;
 mod cli;
 mod cli_scenarios;
 mod console;
