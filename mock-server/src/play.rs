@@ -424,8 +424,12 @@ fn make_inbound(
         external_webhook_url: webhook_url,
         ..MakeCallRequest::default()
     };
+    // Someone who calls in is answered: the outcome rules on numbers are for outbound calls.
     let per_call = if routed.is_some() {
-        PerCall::default()
+        PerCall {
+            outcome: Some(made_calls::Outcome::Completed),
+            duration_ms: None,
+        }
     } else {
         PerCall {
             outcome: Some(made_calls::Outcome::Failed),
