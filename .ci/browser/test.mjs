@@ -166,6 +166,12 @@ try {
   assert.ok((await page.locator('#agents').textContent()).includes('/synthflow/post-call'), 'the agent URL shows');
   assert.ok((await page.locator('#agents').textContent()).includes('create_crm_lead'), 'the attached action shows');
   log(`Agents page: ${await page.locator('#agents tbody tr').count()} agents shown`);
+  // An inbound call from the agent's row: its inbound webhook shows on the Webhooks page.
+  await page.getByRole('button', { name: 'Start an inbound call to Inbound support (seed)' }).click();
+  await page.getByText(/Inbound call .* started/).waitFor();
+  await page.goto(`${BASE}/__admin/ui#/webhooks`);
+  await page.locator('table tbody tr', { hasText: 'inbound' }).first().waitFor({ timeout: 15000 });
+  log('Agents page: an inbound call started from the agent; its inbound request is on the Webhooks page');
 
   // --- 100k calls: first paint and first rows, measured (not asserted as a timing).
   if (BIG) {

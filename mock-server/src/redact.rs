@@ -181,6 +181,53 @@ fn json_value(v: &mut serde_json::Value, depth: usize) {
     }
 }
 
+/// An agent's or action's JSON as the admin API and the console show it: every `*url` value
+/// through [`url`], a custom action's `custom_auth.value` redacted, and the values of `headers` /
+/// `query_parameters` items whose `key` names a secret. (The vendor API itself answers what was
+/// stored, as the live one does: this is only for what the mock shows of its own.)
+pub fn vendor_object(v: &mut serde_json::Value) {
+    vendor_object_at(v, 0);
+}
+
+fn vendor_object_at(v: &mut serde_json::Value, depth: usize) {
+    use serde_json::Value;
+    if depth > 32 {
+        return;
+    }
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                match val {
+                    Value::String(s) if k.ends_with("url") => *s = url(s),
+                    Value::Object(auth) if k == "custom_auth" => {
+                        if let Some(x) = auth.get_mut("value") {
+                            *x = Value::String(REDACTED.to_owned());
+                        }
+                    }
+                    Value::Array(items) if k == "headers" || k == "query_parameters" => {
+                        for item in items {
+                            let secret = item
+                                .get("key")
+                                .and_then(Value::as_str)
+                                .is_some_and(is_secret_name);
+                            if let (true, Some(x)) = (secret, item.get_mut("value")) {
+                                *x = Value::String(REDACTED.to_owned());
+                            }
+                        }
+                    }
+                    _ => vendor_object_at(val, depth + 1),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                vendor_object_at(item, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +280,22 @@ mod tests {
         assert_eq!(
             header_value(&HeaderName::from_static("authorization"), &bearer, &[]).as_deref(),
             Some("Bearer [redacted]")
+        );
+    }
+
+    #[test]
+    fn an_action_shown_by_the_admin_api_keeps_no_credential() {
+        let mut v = serde_json::json!({"CUSTOM_ACTION": {
+            "url": "http://h/x?api_key=k1-s3cret",
+            "custom_auth": {"is_needed": true, "key": "Bearer", "value": "t-s3cret"},
+            "headers": [{"key": "X-Api-Key", "value": "h-s3cret"}, {"key": "X-Source", "value": "crm"}]
+        }, "external_webhook_url": "http://u:p-s3cret@h/hook"});
+        vendor_object(&mut v);
+        let shown = v.to_string();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("\"crm\"") && shown.contains("X-Source"),
+            "{shown}"
         );
     }
 

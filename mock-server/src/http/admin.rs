@@ -244,12 +244,20 @@ async fn agents(State(state): State<AppState>) -> Response {
     let agents: Vec<_> = store
         .all_agents()
         .iter()
-        .map(|a| render::agent(a, true))
+        .map(|a| {
+            let mut v = render::agent(a, true);
+            crate::redact::vendor_object(&mut v);
+            v
+        })
         .collect();
     let actions: Vec<_> = store
         .all_actions()
         .iter()
-        .map(|a| render::action(a, Some(store.assistants_of(&a.action_id))))
+        .map(|a| {
+            let mut v = render::action(a, Some(store.assistants_of(&a.action_id)));
+            crate::redact::vendor_object(&mut v);
+            v
+        })
         .collect();
     ok(json!({"agents": agents, "actions": actions, "max": state.config().agents.max_agents}))
 }

@@ -197,7 +197,7 @@ async fn get_call(mock: &MockServer, id: &str) -> Value {
 
 async fn wait_call(mock: &MockServer, id: &str, final_too: bool) -> Value {
     for _ in 0..500 {
-        if mock.state().store().get(id).is_some() && mock.state().lifecycles().len() == 0 {
+        if mock.state().store().get(id).is_some() && mock.state().lifecycles().is_empty() {
             return get_call(mock, id).await;
         }
         if !final_too && mock.state().store().get(id).is_some() {

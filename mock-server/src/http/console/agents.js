@@ -1,6 +1,6 @@
 // Agents: the agents the mock holds (POST /v2/assistants, the seed), their webhook URLs and the
 // actions attached to them, and every action with the agents it is attached to.
-import { api, h, badge } from './util.js';
+import { api, h, badge, attempt, say } from './util.js';
 
 const POLL_MS = 3000;
 
@@ -30,9 +30,21 @@ export async function render(main) {
       h('td', {}, url(a.inbound_call_webhook_url)),
       h('td', {}, (a.actions ?? []).length
         ? h('ul', {}, ...a.actions.map((id) => h('li', {}, `${names[id] ?? '?'} `, h('span', { class: 'mono sub' }, id))))
-        : 'none')));
+        : 'none'),
+      h('td', {}, h('button', {
+        type: 'button', class: 'secondary', 'aria-label': `Start an inbound call to ${a.name ?? a.model_id}`,
+        title: 'POST /__admin/inbound-calls: the inbound webhook to its URL, then the call',
+        onclick: () => attempt(null, async () => {
+          const to = (a.attached_phone_numbers ?? [])[0]?.number ?? '+15555550199';
+          const r = await api('/inbound-calls', {
+            method: 'POST',
+            body: { from_number: '+15555550150', to_number: to, model_id: a.model_id },
+          });
+          say(`Inbound call ${r.call_id} started (see Webhooks for the inbound request)`);
+        }),
+      }, 'Inbound call'))));
     agentsBody.replaceChildren(...(rows.length ? rows
-      : [h('tr', {}, h('td', { colspan: 6 }, 'No agent yet. POST /v2/assistants creates one.'))]));
+      : [h('tr', {}, h('td', { colspan: 7 }, 'No agent yet. POST /v2/assistants creates one.'))]));
     const arows = d.actions.map((a) => h('tr', {},
       h('td', {}, a.name),
       h('td', { class: 'mono' }, a.action_id),
@@ -52,7 +64,8 @@ export async function render(main) {
       h('thead', {}, h('tr', {},
         h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'model_id'),
         h('th', { scope: 'col' }, 'Type'), h('th', { scope: 'col' }, 'Post-call webhook URL'),
-        h('th', { scope: 'col' }, 'Inbound call webhook URL'), h('th', { scope: 'col' }, 'Attached actions'))),
+        h('th', { scope: 'col' }, 'Inbound call webhook URL'), h('th', { scope: 'col' }, 'Attached actions'),
+        h('th', { scope: 'col' }, 'Action'))),
       agentsBody),
     h('h3', {}, 'Actions'),
     h('table', { id: 'actions', 'aria-label': 'Actions, oldest first' },

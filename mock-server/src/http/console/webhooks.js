@@ -44,7 +44,7 @@ export async function render(main) {
       h('td', {}, w.status ? badge(w.status, httpClass(w.status)) : (w.error ?? '–')),
       h('td', { class: 'mono' }, answerOf(w)),
       h('td', { class: 'num' }, `${w.latency_ms} ms`),
-      h('td', {}, [w.fault, w.duplicate ? 'duplicate' : null, w.signed ? 'signed' : null].filter(Boolean).join(', ')),
+      h('td', {}, [w.kind !== 'webhook' ? w.kind : null, w.fault, w.duplicate ? 'duplicate' : null, w.signed ? 'signed' : null].filter(Boolean).join(', ')),
       h('td', {}, h('button', {
         type: 'button', class: 'secondary', 'aria-label': `Send the webhook of ${w.call_id} again`,
         onclick: () => attempt('Webhook queued again', async () => {
