@@ -192,7 +192,11 @@ pub(super) async fn initialize(
         }
     }
     let entry = custom
-        .run(state.webhooks().outgoing(), &format!("initialize:{id}"), &vars)
+        .run(
+            state.webhooks().outgoing(),
+            &format!("initialize:{id}"),
+            &vars,
+        )
         .await;
     let mut response = Map::new();
     response.insert("answer".into(), Value::String("ok".into()));
