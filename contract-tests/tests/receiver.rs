@@ -34,15 +34,24 @@ impl Receiver {
     }
 
     fn start_with_api(mode: &str, api_base: Option<&str>) -> Receiver {
+        Receiver::start_env(mode, api_base, None)
+    }
+
+    /// With `log`: every request to /action is appended to it (`RECEIVER_LOG`).
+    fn start_env(mode: &str, api_base: Option<&str>, log: Option<&Path>) -> Receiver {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/receivers/receiver.py");
         let mut cmd = Command::new("python3");
         cmd.arg(&script)
             .args([mode, SECRET])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .env_remove("SYNTHFLOW_API_BASE");
+            .env_remove("SYNTHFLOW_API_BASE")
+            .env_remove("RECEIVER_LOG");
         if let Some(base) = api_base {
             cmd.env("SYNTHFLOW_API_BASE", base);
+        }
+        if let Some(log) = log {
+            cmd.env("RECEIVER_LOG", log);
         }
         let mut child = cmd
             .spawn()
@@ -386,5 +395,210 @@ async fn a_seed_given_twice_gives_byte_identical_payload_sequences() {
         let long = serde_json::to_vec(&cases(&endpoint, 42, 30)).unwrap();
         assert_eq!(long, serde_json::to_vec(&cases(&endpoint, 42, 30)).unwrap());
         assert_eq!(cases(&endpoint, 42, 10), cases(&endpoint, 42, 30)[..10]);
+    }
+}
+
+/// The requests the receiver logged to /action: `(method, path with query, headers)`.
+fn logged(path: &Path) -> Vec<(String, String, serde_json::Map<String, Value>)> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["method"].as_str().unwrap().to_owned(),
+                v["path"].as_str().unwrap().to_owned(),
+                v["headers"].as_object().unwrap().clone(),
+            )
+        })
+        .collect()
+}
+
+/// A header of a logged request, by name in any case.
+fn header<'a>(headers: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str())
+}
+
+/// `--from-mock`: the action is read from a running mock, and the check sends what the action
+/// says — its method (PUT, not the flag's default POST), URL, headers, query parameters and body
+/// template — to the correct receiver; `--url` wins over the action's URL; `--model-id` finds the
+/// agent's custom action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_read_from_a_running_mock_is_sent_with_its_method_headers_and_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("requests.jsonl");
+    let rcv = Receiver::start_env("correct", None, Some(&log));
+    let mock = synthflow_mock::MockServer::start().await.unwrap();
+    let action_id = mock
+        .add_action(serde_json::json!({"CUSTOM_ACTION": {
+            "http_mode": "PUT",
+            "name": "ship_order",
+            "url": rcv.url("/action"),
+            "run_action_before_call_start": false,
+            "headers": [
+                {"key": "X-Shop", "value": "shop-7"},
+                {"key": "X-Caller", "value": "<user_phone_number>"}
+            ],
+            "query_parameters": [{"key": "src", "value": "mock"}],
+            "json_body_stringified": "{\"id\": \"{call_id}\", \"order\": \"{{order_id}}\"}"
+        }}))
+        .unwrap();
+    let (_d, xml) = tmp_junit();
+    let (out, stdout) = check(
+        &[
+            "action",
+            "--from-mock",
+            &mock.uri(),
+            "--action-id",
+            &action_id,
+            "--cases",
+            "20",
+            "--seed",
+            "9",
+        ],
+        &xml,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("PASS action_reply_is_json"), "{stdout}");
+    let seen = logged(&log);
+    assert!(seen.len() >= 20, "{} requests logged", seen.len());
+    for (method, path, headers) in &seen {
+        assert_eq!(method, "PUT", "{path}");
+        assert!(path.starts_with("/action?src=mock"), "{path}");
+        assert_eq!(header(headers, "X-Shop"), Some("shop-7"), "{headers:?}");
+    }
+    // The caller's number variable is filled into the X-Caller header.
+    assert!(
+        seen.iter()
+            .any(|(_, _, h)| header(h, "X-Caller").is_some_and(|v| v.starts_with('+'))),
+        "{seen:?}"
+    );
+
+    // --url wins over the action's url; the rest still comes from the action.
+    std::fs::remove_file(&log).unwrap();
+    let url = rcv.url("/action?via=flag");
+    let (out, stdout) = check(
+        &[
+            "action",
+            "--from-mock",
+            &mock.base_url(),
+            "--action-id",
+            &action_id,
+            "--url",
+            &url,
+            "--cases",
+            "3",
+        ],
+        &xml,
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let seen = logged(&log);
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter()
+            .all(|(m, p, _)| m == "PUT" && p.starts_with("/action?via=flag&src=mock")),
+        "{seen:?}"
+    );
+
+    // --model-id: the agent's first CUSTOM_ACTION (an extractor attached before it is skipped).
+    std::fs::remove_file(&log).unwrap();
+    let extractor = mock
+        .add_action(serde_json::json!({"INFORMATION_EXTRACTOR": {
+            "OPEN_QUESTION": {"identifier": "purchase", "description": "What they want to buy"}
+        }}))
+        .unwrap();
+    let model_id = mock
+        .add_agent(serde_json::json!({
+            "type": "outbound",
+            "name": "Receiver-suite agent",
+            "agent": {"prompt": "You ship orders.", "llm": "gpt-4.1"},
+        }))
+        .unwrap();
+    mock.attach_action(&model_id, &extractor).unwrap();
+    mock.attach_action(&model_id, &action_id).unwrap();
+    let (out, stdout) = check(
+        &[
+            "action",
+            "--from-mock",
+            &mock.uri(),
+            "--model-id",
+            &model_id,
+            "--cases",
+            "3",
+        ],
+        &xml,
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(logged(&log)
+        .iter()
+        .all(|(m, _, h)| m == "PUT" && header(h, "X-Shop") == Some("shop-7")));
+    assert!(!logged(&log).is_empty());
+}
+
+/// `--from-mock` refusals are usage errors (exit 2) that say what is wrong: an unknown action id
+/// (named), an action that is not a CUSTOM_ACTION, an agent without one, a mock that does not
+/// answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_or_unusable_action_on_the_mock_exits_2_naming_it() {
+    let mock = synthflow_mock::MockServer::start().await.unwrap();
+    let extractor = mock
+        .add_action(serde_json::json!({"INFORMATION_EXTRACTOR": {
+            "OPEN_QUESTION": {"identifier": "purchase", "description": "What they want to buy"}
+        }}))
+        .unwrap();
+    let model_id = mock
+        .add_agent(serde_json::json!({
+            "type": "outbound",
+            "name": "No custom action",
+            "agent": {"prompt": "You talk.", "llm": "gpt-4.1"},
+        }))
+        .unwrap();
+    mock.attach_action(&model_id, &extractor).unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let uri = mock.uri();
+    let cases: [(&[&str], &[&str]); 5] = [
+        (
+            &["--from-mock", &uri, "--action-id", "act-does-not-exist-42"],
+            &["act-does-not-exist-42", "no action"],
+        ),
+        (
+            &["--from-mock", &uri, "--action-id", &extractor],
+            &[&extractor, "INFORMATION_EXTRACTOR", "not a CUSTOM_ACTION"],
+        ),
+        (
+            &["--from-mock", &uri, "--model-id", &model_id],
+            &[&model_id, "no CUSTOM_ACTION attached"],
+        ),
+        (
+            &["--from-mock", &uri, "--model-id", "agent-nope"],
+            &["agent-nope", "no agent"],
+        ),
+        (
+            &["--from-mock", &closed, "--action-id", "a1"],
+            &["did not answer", &closed],
+        ),
+    ];
+    for (args, expect) in cases {
+        let out = Command::new(BIN)
+            .args(["receiver", "action", "--cases", "1"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        for e in expect {
+            assert!(stderr.contains(e), "{args:?}: {e:?} not in {stderr}");
+        }
     }
 }

@@ -28,6 +28,7 @@
 use serde_json::Value;
 
 mod config;
+pub mod from_mock;
 pub mod generate;
 pub mod properties;
 pub mod report;
@@ -62,8 +63,14 @@ pub enum Endpoint {
 pub struct ActionSpec {
     /// GET, POST, PUT, PATCH or DELETE.
     pub method: String,
-    /// The body with `{variable}` placeholders (ignored for GET).
+    /// The body with `{variable}` placeholders (ignored for GET and DELETE).
     pub body_template: String,
+    /// Headers sent with every request, `(name, value template)`: the action's `headers` (and
+    /// its `custom_auth` in a header), filled like the body. Empty by default.
+    pub headers: Vec<(String, String)>,
+    /// Query parameters appended to the URL, `(name template, value template)`: the action's
+    /// `query_parameters` (and its `custom_auth` in the query). Empty by default.
+    pub query: Vec<(String, String)>,
 }
 
 impl Default for ActionSpec {
@@ -71,14 +78,37 @@ impl Default for ActionSpec {
         ActionSpec {
             method: "POST".into(),
             body_template: DEFAULT_ACTION_TEMPLATE.into(),
+            headers: Vec::new(),
+            query: Vec::new(),
         }
     }
 }
 
 impl ActionSpec {
-    /// Whether requests of this method carry a body (all but GET and DELETE).
+    /// Whether requests carry a body: all methods but GET and DELETE, when the template is not
+    /// blank (an action without `json_body_stringified` sends none).
     pub fn has_body(&self) -> bool {
         !matches!(self.method.to_ascii_uppercase().as_str(), "GET" | "DELETE")
+            && !self.body_template.trim().is_empty()
+    }
+
+    /// The placeholders the generator gives a value: the body template's first (in order), then
+    /// those of the header values and of the query parameters, without repeats.
+    pub fn placeholders(&self) -> Vec<String> {
+        let mut names = placeholders(&self.body_template);
+        let rest = self.headers.iter().map(|(_, v)| v.as_str()).chain(
+            self.query
+                .iter()
+                .flat_map(|(k, v)| [k.as_str(), v.as_str()]),
+        );
+        for text in rest {
+            for name in placeholders(text) {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        names
     }
 }
 
@@ -91,6 +121,8 @@ pub struct Delivery {
     pub url: String,
     /// The body bytes, if the request has one.
     pub body: Option<Vec<u8>>,
+    /// Headers besides `Content-Type` and the signature (an action's own headers, filled).
+    pub headers: Vec<(String, String)>,
     /// The string the signature is computed over.
     pub signed_over: String,
 }
@@ -163,16 +195,40 @@ impl Endpoint {
                 url: url.to_owned(),
                 // A JSON value in memory always serialises.
                 body: Some(serde_json::to_vec(payload).unwrap_or_default()),
+                headers: Vec::new(),
                 signed_over,
             },
-            Endpoint::Action(spec) => Delivery {
-                method: spec.method.to_ascii_uppercase(),
-                url: fill(url, payload, Fill::Url),
-                body: spec
-                    .has_body()
-                    .then(|| fill(&spec.body_template, payload, Fill::Json).into_bytes()),
-                signed_over,
-            },
+            Endpoint::Action(spec) => {
+                let mut url = fill(url, payload, Fill::Url);
+                let query: Vec<String> = spec
+                    .query
+                    .iter()
+                    .map(|(k, v)| {
+                        format!(
+                            "{}={}",
+                            fill(k, payload, Fill::Url),
+                            fill(v, payload, Fill::Url)
+                        )
+                    })
+                    .collect();
+                if !query.is_empty() {
+                    url.push(if url.contains('?') { '&' } else { '?' });
+                    url.push_str(&query.join("&"));
+                }
+                Delivery {
+                    method: spec.method.to_ascii_uppercase(),
+                    url,
+                    body: spec
+                        .has_body()
+                        .then(|| fill(&spec.body_template, payload, Fill::Json).into_bytes()),
+                    headers: spec
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (k.trim().to_owned(), fill(v, payload, Fill::Header)))
+                        .collect(),
+                    signed_over,
+                }
+            }
         }
     }
 }
@@ -184,13 +240,14 @@ const URL_VALUE_CHARS: usize = 256;
 enum Fill {
     Json,
     Url,
+    Header,
 }
 
 /// Replaces each placeholder (`{name}`, `{{name}}` or `<name>`; name: ASCII letters, digits,
 /// `_` — the forms the vendor's pages show) in `template` with the variable of that name in
-/// `vars`: JSON-escaped (without quotes) in a body, percent-encoded in a URL. A placeholder with
-/// no variable becomes the empty string; a URL takes at most [`URL_VALUE_CHARS`] characters of a
-/// value.
+/// `vars`: JSON-escaped (without quotes) in a body, percent-encoded in a URL, as is without
+/// control characters in a header (as the mock sends it). A placeholder with no variable becomes
+/// the empty string; a URL or a header takes at most [`URL_VALUE_CHARS`] characters of a value.
 fn fill(template: &str, vars: &Value, mode: Fill) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
@@ -208,6 +265,13 @@ fn fill(template: &str, vars: &Value, mode: Fill) -> String {
                 let short: String = value.chars().take(URL_VALUE_CHARS).collect();
                 out.push_str(&percent_encode(&short));
             }
+            // Servers limit a header's size too (often 8 KB for them all).
+            Fill::Header => out.extend(
+                value
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(URL_VALUE_CHARS),
+            ),
         }
         rest = &rest[end..];
     }
@@ -289,6 +353,31 @@ mod tests {
         );
         assert_eq!(d.url, "http://h/orders/c%221");
         assert_eq!(d.signed_over, "c\"1");
+    }
+
+    #[test]
+    fn an_actions_headers_and_query_are_filled_and_their_placeholders_generated() {
+        let spec = ActionSpec {
+            method: "PUT".into(),
+            body_template: r#"{"id": "{call_id}"}"#.into(),
+            headers: vec![("X-Caller".into(), "<user_phone_number>".into())],
+            query: vec![("src".into(), "{{source}}".into())],
+        };
+        assert_eq!(
+            spec.placeholders(),
+            ["call_id", "user_phone_number", "source"]
+        );
+        let vars = json!({"call_id": "c-1", "user_phone_number": "+1 555\n", "source": "a b"});
+        let d = Endpoint::Action(spec.clone()).render("http://h/x?y=1", &vars);
+        assert_eq!(d.method, "PUT");
+        assert_eq!(d.url, "http://h/x?y=1&src=a%20b");
+        assert_eq!(d.headers, [("X-Caller".to_owned(), "+1 555".to_owned())]);
+        // A blank template sends no body.
+        let blank = ActionSpec {
+            body_template: " ".into(),
+            ..spec
+        };
+        assert!(!blank.has_body());
     }
 
     #[test]

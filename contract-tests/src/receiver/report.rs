@@ -109,8 +109,18 @@ impl PropertyResult {
             s.delivery.method,
             quote(&s.delivery.url)
         );
+        for (name, value) in &s.delivery.headers {
+            let _ = write!(line, " -H {}", quote(&format!("{name}: {value}")));
+        }
+        let own_type = s
+            .delivery
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
         if let Some(body) = &s.delivery.body {
-            line.push_str(" -H 'Content-Type: application/json'");
+            if !own_type {
+                line.push_str(" -H 'Content-Type: application/json'");
+            }
             if let Some(sig) = &s.signature {
                 let _ = write!(line, " -H {}", quote(&format!("{header}: {sig}")));
             }
@@ -318,6 +328,7 @@ mod tests {
                 method: "POST".into(),
                 url: "http://127.0.0.1:1/hook".into(),
                 body: Some(br#"{"lead":{"name":"O'Brien"}}"#.to_vec()),
+                headers: Vec::new(),
                 signed_over: "c-1".into(),
             },
             signature: Some("c2ln".into()),

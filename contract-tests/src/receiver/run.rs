@@ -84,8 +84,22 @@ impl Sender<'_> {
         let method =
             reqwest::Method::from_bytes(d.method.as_bytes()).unwrap_or(reqwest::Method::POST);
         let mut req = self.http.request(method, &d.url);
+        let mut own_type = false;
+        for (name, value) in &d.headers {
+            // A header the action names but HTTP cannot carry is left out, as the mock does.
+            if let (Ok(n), Ok(v)) = (
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+                reqwest::header::HeaderValue::from_str(value),
+            ) {
+                own_type |= n == reqwest::header::CONTENT_TYPE;
+                req = req.header(n, v);
+            }
+        }
         if let Some(body) = d.body {
-            req = req.header("content-type", "application/json").body(body);
+            if !own_type {
+                req = req.header("content-type", "application/json");
+            }
+            req = req.body(body);
         }
         if let Some(s) = sig {
             req = req.header(self.check.header.as_str(), s);

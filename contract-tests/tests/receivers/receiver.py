@@ -15,7 +15,9 @@ binds 127.0.0.1 on a free port and prints the port on the first line of stdout. 
                          valid signature: a 2xx refusal shown by the absence of side effects
   always-2xx-leaky       answers 200 to everything and acts on every delivery
 
-The API base for side effects is SYNTHFLOW_API_BASE (e.g. http://127.0.0.1:PORT/v2).
+The API base for side effects is SYNTHFLOW_API_BASE (e.g. http://127.0.0.1:PORT/v2). With
+RECEIVER_LOG=FILE, each request to /action appends one JSON line to FILE: its method, path (query
+included) and headers.
 """
 import base64
 import hashlib
@@ -32,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 MODE = sys.argv[1]
 SECRET = sys.argv[2].encode()
 API_BASE = os.environ.get("SYNTHFLOW_API_BASE", "")
+LOG = os.environ.get("RECEIVER_LOG", "")
 # The docs print the WSGI name HTTP_SYNTHFLOW_SIGNATURE; real receivers try three spellings.
 SIGNATURE_HEADERS = ("Synthflow-Signature", "X-Synthflow-Signature", "Http-Synthflow-Signature")
 # Loopback only: no proxy from the environment.
@@ -77,6 +80,15 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         self.handle_any()
 
+    def do_PUT(self):
+        self.handle_any()
+
+    def do_PATCH(self):
+        self.handle_any()
+
+    def do_DELETE(self):
+        self.handle_any()
+
     def handle_any(self):
         if MODE == "slow":
             time.sleep(12)
@@ -92,6 +104,10 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/inbound":
             self.inbound(body)
         elif path == "/action":
+            if LOG:
+                line = json.dumps({"method": self.command, "path": self.path, "headers": dict(self.headers.items())})
+                with LOCK, open(LOG, "a") as f:
+                    f.write(line + "\n")
             if not isinstance(body, dict):
                 return self.reply(400, {"error": "expected a JSON object"})
             self.reply(200, {"status": "shipped", "echo_id": body.get("id")})

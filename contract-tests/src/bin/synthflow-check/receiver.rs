@@ -6,24 +6,32 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Subcommand};
+use clap::{ArgGroup, Args, Subcommand};
+use contract_tests::receiver::from_mock::{action_from_mock, ActionRef};
 use contract_tests::receiver::{check_receiver, ActionSpec, Endpoint, ReceiverCheck};
 
 #[derive(Subcommand, Debug)]
 pub enum ReceiverCommand {
     /// The post-call webhook receiver (signed over call.call_id).
-    PostCall(Common),
+    PostCall(Webhook),
     /// The inbound-call webhook (signed over call_inbound.from_number; reply: call_inbound).
-    Inbound(Common),
-    /// A custom-action endpoint (the reply must be JSON).
+    Inbound(Webhook),
+    /// A custom-action endpoint (the reply must be JSON): the action given by --method and
+    /// --body-template, or read from a running mock with --from-mock.
     Action(ActionArgs),
 }
 
 #[derive(Args, Debug)]
-pub struct Common {
+pub struct Webhook {
     /// The endpoint's URL.
     #[arg(long, value_name = "URL")]
     url: String,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+pub struct Common {
     /// The webhook secret (prefer the env var: a flag shows in `ps`). Never printed.
     #[arg(
         long,
@@ -55,15 +63,41 @@ pub struct Common {
 }
 
 #[derive(Args, Debug)]
+#[command(group(ArgGroup::new("mock_action").args(["action_id", "model_id"]).requires("from_mock")))]
 pub struct ActionArgs {
+    /// The endpoint's URL ({variable} placeholders are filled). With --from-mock it is optional
+    /// and, when given, wins over the action's url.
+    #[arg(long, value_name = "URL", required_unless_present = "from_mock")]
+    url: Option<String>,
     #[command(flatten)]
     common: Common,
     /// The action's HTTP method.
-    #[arg(long, default_value = "POST", value_parser = ["GET", "POST", "PUT", "PATCH", "DELETE"])]
+    #[arg(long, default_value = "POST", value_parser = ["GET", "POST", "PUT", "PATCH", "DELETE"], conflicts_with = "from_mock")]
     method: String,
     /// The action's body template with {variable} placeholders, or @FILE to read it from a file.
-    #[arg(long, value_name = "TEMPLATE")]
+    #[arg(long, value_name = "TEMPLATE", conflicts_with = "from_mock")]
     body_template: Option<String>,
+    /// Read the action from a running mock at this base URL (http://HOST:PORT): its http_mode,
+    /// url, headers, query_parameters, json_body_stringified and custom_auth, as the mock (and
+    /// Synthflow) send them. Name it with --action-id or --model-id.
+    #[arg(long, value_name = "URL", requires = "mock_action")]
+    from_mock: Option<String>,
+    /// With --from-mock: the action (GET /v2/actions/{ID}).
+    #[arg(long, value_name = "ID")]
+    action_id: Option<String>,
+    /// With --from-mock: the first CUSTOM_ACTION attached to this agent
+    /// (GET /v2/assistants/{ID}?include_actions=true).
+    #[arg(long, value_name = "ID")]
+    model_id: Option<String>,
+    /// With --from-mock: the API token sent to the mock (any non-empty one unless the mock was
+    /// started with --token).
+    #[arg(
+        long,
+        default_value = "synthflow-check",
+        value_name = "T",
+        requires = "from_mock"
+    )]
+    token: String,
     /// Sign action requests over the call_id variable with the secret, and check the refusal
     /// properties. Off by default: Synthflow does not document signing custom actions.
     #[arg(long)]
@@ -71,33 +105,35 @@ pub struct ActionArgs {
 }
 
 pub fn run(cmd: ReceiverCommand) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("synthflow-check: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut signed = true;
-    let (endpoint, common) = match cmd {
-        ReceiverCommand::PostCall(c) => (Endpoint::PostCall, c),
-        ReceiverCommand::Inbound(c) => (Endpoint::Inbound, c),
+    let (endpoint, url, common) = match cmd {
+        ReceiverCommand::PostCall(w) => (Endpoint::PostCall, w.url, w.common),
+        ReceiverCommand::Inbound(w) => (Endpoint::Inbound, w.url, w.common),
         ReceiverCommand::Action(a) => {
-            let mut spec = ActionSpec {
-                method: a.method,
-                ..ActionSpec::default()
-            };
-            match a.body_template.as_deref() {
-                Some(t) if t.starts_with('@') => match std::fs::read_to_string(&t[1..]) {
-                    Ok(text) => spec.body_template = text,
-                    Err(e) => {
-                        eprintln!("synthflow-check: cannot read {}: {e}", &t[1..]);
-                        return ExitCode::from(2);
-                    }
-                },
-                Some(t) => spec.body_template = t.to_owned(),
-                None => {}
-            }
             signed = a.signed;
-            (Endpoint::Action(spec), a.common)
+            let (spec, url) = match action_spec(&a, &runtime) {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("synthflow-check: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            (Endpoint::Action(spec), url, a.common)
         }
     };
     let mut check = match common.secret.as_deref() {
-        _ if !signed => ReceiverCheck::unsigned(endpoint, common.url.clone()),
-        Some(s) if !s.is_empty() => ReceiverCheck::new(endpoint, common.url.clone(), s),
+        _ if !signed => ReceiverCheck::unsigned(endpoint, url),
+        Some(s) if !s.is_empty() => ReceiverCheck::new(endpoint, url, s),
         _ => {
             eprintln!(
                 "synthflow-check: the webhook secret is missing: set SYNTHFLOW_WEBHOOK_SECRET (or --secret)"
@@ -114,16 +150,6 @@ pub fn run(cmd: ReceiverCommand) -> ExitCode {
     if let Some(addr) = common.api_mock {
         check = check.api_mock_addr(addr);
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("synthflow-check: {e}");
-            return ExitCode::from(2);
-        }
-    };
     let outcome = match runtime.block_on(check_receiver(check)) {
         Ok(o) => o,
         Err(e) => {
@@ -143,6 +169,44 @@ pub fn run(cmd: ReceiverCommand) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// The action's spec and URL: from the flags, or read from the mock (`--url` still wins).
+fn action_spec(
+    a: &ActionArgs,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(ActionSpec, String), String> {
+    if let Some(base) = &a.from_mock {
+        let what = match (&a.action_id, &a.model_id) {
+            (Some(id), _) => ActionRef::Action(id.clone()),
+            (None, Some(id)) => ActionRef::Agent(id.clone()),
+            // clap requires one of them with --from-mock.
+            (None, None) => return Err("--from-mock needs --action-id or --model-id".into()),
+        };
+        if a.token.is_empty() {
+            return Err("--token: must not be empty".into());
+        }
+        let action = runtime
+            .block_on(action_from_mock(base, &a.token, &what))
+            .map_err(|e| e.to_string())?;
+        let url = a.url.clone().unwrap_or(action.url);
+        return Ok((action.spec, url));
+    }
+    let mut spec = ActionSpec {
+        method: a.method.clone(),
+        ..ActionSpec::default()
+    };
+    match a.body_template.as_deref() {
+        Some(t) if t.starts_with('@') => match std::fs::read_to_string(&t[1..]) {
+            Ok(text) => spec.body_template = text,
+            Err(e) => return Err(format!("cannot read {}: {e}", &t[1..])),
+        },
+        Some(t) => spec.body_template = t.to_owned(),
+        None => {}
+    }
+    // clap requires --url without --from-mock.
+    let url = a.url.clone().ok_or("--url is required")?;
+    Ok((spec, url))
 }
 
 /// A seed for a run that names none: not part of any payload, only printed so the run can be

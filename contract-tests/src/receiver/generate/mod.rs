@@ -162,7 +162,7 @@ pub fn case(endpoint: &Endpoint, seed: u64, index: usize) -> Case {
     let payload = match endpoint {
         Endpoint::PostCall => post_call(index, &mut rng),
         Endpoint::Inbound => inbound(index, &mut rng),
-        Endpoint::Action(spec) => action(index, &spec.body_template, &mut rng),
+        Endpoint::Action(spec) => action(index, spec, &mut rng),
     };
     let fresh = |rng: &mut ChaCha8Rng| match endpoint {
         Endpoint::Inbound => phone(rng, 0),
@@ -317,7 +317,7 @@ fn inbound(i: usize, rng: &mut ChaCha8Rng) -> Value {
     Value::Object(top)
 }
 
-fn action(i: usize, template: &str, rng: &mut ChaCha8Rng) -> Value {
+fn action(i: usize, spec: &super::ActionSpec, rng: &mut ChaCha8Rng) -> Value {
     let mut m = Map::new();
     m.insert("call_id".into(), json!(call_id(rng)));
     m.insert(
@@ -327,7 +327,7 @@ fn action(i: usize, template: &str, rng: &mut ChaCha8Rng) -> Value {
     m.insert("to_phone_number".into(), json!(any_phone(rng)));
     m.insert("from_phone_number".into(), json!(any_phone(rng)));
     m.insert("user_phone_number".into(), json!(any_phone(rng)));
-    for name in super::placeholders(template) {
+    for name in spec.placeholders() {
         if !m.contains_key(&name) {
             let v = match rng.random_range(0..6) {
                 0 => json!(""),
