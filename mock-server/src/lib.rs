@@ -25,7 +25,7 @@
 //!   checked against the vendor's whole document), and made calls (`behaviour::made_calls`: the record of a `POST /v2/calls` from the fixture factory
 //!   in [`tools`], its outcome and lifecycle);
 //! - [`request_log`]: the per-request line, a `tracing` event (the binary writes it through
-//!   `tracing-appender`'s non-blocking writer: a request never waits for stderr);
+//!   a small non-blocking writer (std's bounded channel and one thread, `bin/synthflow-mock/logs.rs`): a request never waits for stderr);
 //! - [`ring`]: a numbered ring bounded in entries and bytes, for every journal;
 //! - [`journal`]: the last requests, credentials redacted, and the nearest ids of a miss;
 //! - `expectations`: [`Expectation`]s and their counters, which the entry increments on every
@@ -48,7 +48,7 @@
 //!
 //! `default = ["cli"]`. A test that only runs the mock in process takes `default-features = false`
 //! and compiles the server alone (no clap, notify, tracing-subscriber,
-//! tracing-appender, wiremock, reqwest or
+//! wiremock, reqwest or
 //! jsonschema), `POST /v2/calls` included (its call factory, with `fake` and `rand`, is always built):
 //!
 //! | feature | what it adds |
@@ -68,6 +68,7 @@ mod config;
 pub mod error;
 mod expectations;
 pub mod http;
+mod ids;
 pub mod journal;
 mod mock_server;
 #[cfg(feature = "wiremock")]

@@ -1,7 +1,7 @@
 //! The per-request log line: `request method=GET path=/v2/calls/… status=200 latency_us=141`.
 //!
 //! A `tracing` event at `info` under [`LOG_TARGET`], written by whatever subscriber is installed:
-//! the binary's is `tracing-subscriber`'s fmt layer on `tracing-appender`'s non-blocking writer
+//! the binary's is `tracing-subscriber`'s fmt layer on a small non-blocking writer (std's bounded channel and one thread, `bin/synthflow-mock/logs.rs`)
 //! (a request never waits for stderr). The method and path are recorded with `Display` (`%`), so
 //! the text format writes them unquoted, as the line always read; `RUST_LOG` decides whether it
 //! is written ([`enabled`], asked before the request is answered).

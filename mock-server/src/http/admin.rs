@@ -33,7 +33,9 @@ use axum::extract::{Path, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Router;
+
+use super::decide::Json;
 use serde_json::json;
 
 use crate::behaviour::faults::GlobalFaults;

@@ -14,7 +14,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
+
+use super::decide::Json;
 use serde_json::json;
 
 use crate::error::{ApiError, Refusal};

@@ -15,7 +15,9 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
+
+use super::decide::Json;
 use http::{header, HeaderValue};
 use serde_json::{json, Value};
 

@@ -61,6 +61,19 @@ pub(super) fn fixture_hit(
 /// `application/json`, the type of every JSON answer.
 pub(super) const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
+/// A JSON answer of a value (what `axum::Json` gives; the mock reads request bodies itself, so
+/// axum's `json` feature is off).
+pub(super) struct Json<T>(pub T);
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(body) => json(Bytes::from(body)),
+            Err(_) => http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    }
+}
+
 /// A JSON answer of these bytes.
 pub(super) fn json(body: Bytes) -> Response {
     let mut resp = Response::new(Body::from(body));

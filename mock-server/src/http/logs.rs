@@ -17,9 +17,9 @@
 
 use std::collections::HashMap;
 
+use super::decide::Json;
 use axum::extract::{Path, Query, Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 

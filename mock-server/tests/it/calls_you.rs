@@ -71,9 +71,12 @@ async fn any(
         .map(|(_, r)| r.clone())
         .unwrap_or(Reply::Json(200, json!({})));
     match reply {
-        Reply::Json(s, v) => {
-            (http::StatusCode::from_u16(s).unwrap(), axum::Json(v)).into_response()
-        }
+        Reply::Json(s, v) => (
+            http::StatusCode::from_u16(s).unwrap(),
+            [(http::header::CONTENT_TYPE, "application/json")],
+            v.to_string(),
+        )
+            .into_response(),
         Reply::Raw(s, ct, b) => (
             http::StatusCode::from_u16(s).unwrap(),
             [(http::header::CONTENT_TYPE, ct)],

@@ -57,7 +57,20 @@ async fn make(mock: &MockServer, phone: &str, prefer: Option<&str>) -> String {
     assert_eq!(v["response"]["answer"], "ok");
     assert!(v["eta"].as_u64().is_some_and(|s| s >= 1), "{v}");
     let id = v["response"]["call_id"].as_str().unwrap().to_owned();
-    assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 4);
+    // A UUID v4: 8-4-4-4-12 lowercase hex, version nibble 4, variant 8..b.
+    let groups: Vec<&str> = id.split('-').collect();
+    assert_eq!(
+        groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+        [8, 4, 4, 4, 12],
+        "{id}"
+    );
+    assert!(id
+        .chars()
+        .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c)));
+    assert!(
+        groups[2].starts_with('4') && "89ab".contains(&groups[3][..1]),
+        "{id}"
+    );
     id
 }
 

@@ -1,6 +1,6 @@
 //! The per-request log line as the binary writes it to a file or a pipe: a `tracing` event
 //! (`synthflow_mock::request_log`) through `tracing-subscriber`'s fmt layer and
-//! `tracing-appender`'s non-blocking writer, it reads like the lines around it, with the method
+//! a small non-blocking writer (std's bounded channel and one thread, `bin/synthflow-mock/logs.rs`), it reads like the lines around it, with the method
 //! and path unquoted.
 
 use std::io::{Read, Write};

@@ -1,41 +1,38 @@
-//! The log of `serve`: `tracing` events on stderr through `tracing-subscriber`'s fmt layer and
-//! `tracing-appender`'s non-blocking writer, lossy: a request never waits for stderr; a line that
-//! finds the writer's queue full ([`QUEUED_LINES`]) is dropped and counted ([`dropped`]). The
-//! appender's thread writes the lines through a buffer flushed after each batch it takes.
+//! The log of `serve`: `tracing` events on stderr through `tracing-subscriber`'s fmt layer and a
+//! non-blocking writer: each line goes into a bounded queue ([`QUEUED_LINES`]) that one thread
+//! writes to stderr, buffered and flushed whenever the queue runs dry. A request never waits for
+//! stderr: a line that finds the queue full is dropped and counted ([`dropped`]).
 //!
-//! `tracing-appender` has no flush: [`flush`] sends a marker line down the same queue and waits
-//! until the appender's thread reaches it ([`Stderr`] answers it instead of writing it), so the
-//! lines logged before it are out before anything is printed to stderr or stdout directly.
+//! Why not `tracing-appender`'s `non_blocking`, the usual choice: it was used (issue 29) and does
+//! the same, but brings 8 packages (`time` and four of its own, `symlink`, `crossbeam-channel`,
+//! itself) for its rolling files, which the mock does not use, in a first build the issue bounds
+//! at 170 packages; and it has no flush, which the start banner and the shutdown report need (it
+//! took a marker line sent down its queue). This writer is std's bounded channel and a thread,
+//! with the flush as a message.
 
 use std::io::{BufWriter, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
-use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
-
-/// Lines the writer's queue holds before new ones are dropped: under 1 MB of request lines
-/// (each its own allocation), 60 ms of them at 70,000 requests/s. The old hand-made buffer held
-/// about as much (256 kB per writing thread); with `tracing-appender`'s default (128,000 lines)
-/// a stuck stderr held ~25 MB.
+/// Lines the queue holds before new ones are dropped: under 1 MB of request lines, about 60 ms
+/// of them at 70,000 requests/s.
 pub const QUEUED_LINES: usize = 4 * 1024;
 
-/// How long [`flush`] waits for the appender's thread (its marker was dropped from a full queue,
-/// or stderr is stuck).
+/// How long [`flush`] waits for the writer thread (a stuck stderr).
 const FLUSH_WAIT: Duration = Duration::from_secs(1);
 
-/// What [`flush`] sends down the queue, followed by its number (8 bytes); never written out.
-const MARKER: &[u8] = b"\0synthflow-mock: flush\0";
+enum Msg {
+    Line(Vec<u8>),
+    Flush(SyncSender<()>),
+}
 
-/// The writer of the running process, for [`flush`] and [`dropped`].
-static WRITER: OnceLock<NonBlocking> = OnceLock::new();
+/// The queue of the running process.
+static QUEUE: OnceLock<SyncSender<Msg>> = OnceLock::new();
 
-/// Set when the [`LogGuard`] is dropped: the appender's thread is gone, nothing to wait for.
-static STOPPED: AtomicBool = AtomicBool::new(false);
-
-/// The number of the last marker sent, and of the last one the appender's thread reached (a
-/// marker dropped from a full queue is never reached; the next one still is).
-static FLUSHES: (Mutex<(u64, u64)>, Condvar) = (Mutex::new((0, 0)), Condvar::new());
+/// Lines dropped because the queue was full.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
 
 /// `--log-format json`: every line the process writes, on either stream, is one JSON object.
 static JSON: AtomicBool = AtomicBool::new(false);
@@ -43,7 +40,7 @@ static JSON: AtomicBool = AtomicBool::new(false);
 /// A line written outside `tracing` (the start banner, a refusal to start, the shutdown report),
 /// as plain text, or in JSON mode as one object shaped like `tracing-subscriber`'s JSON lines
 /// (`timestamp`, `level`, `fields.message`, `target`), so a collector reading both streams
-/// parses every line. Buffered log lines are written first, so the order holds.
+/// parses every line. Queued log lines are written first, so the order holds.
 pub fn line(to_stdout: bool, level: &str, text: &str) {
     flush();
     let out = if JSON.load(Ordering::Relaxed) {
@@ -64,102 +61,132 @@ pub fn line(to_stdout: bool, level: &str, text: &str) {
     }
 }
 
-/// Keeps the appender's thread; dropping it writes the lines still queued (waiting at most a
-/// second, `tracing-appender`'s own bound) and stops the thread.
-pub struct LogGuard {
-    _worker: WorkerGuard,
-}
+/// Dropping it writes the lines still queued (at most [`FLUSH_WAIT`]).
+pub struct LogGuard;
 
 impl Drop for LogGuard {
     fn drop(&mut self) {
-        STOPPED.store(true, Ordering::Relaxed);
+        flush();
     }
 }
 
-/// Installs the subscriber (filter from `RUST_LOG`, `info` by default). Keep the guard until the
-/// server has stopped: dropping it writes the lines still queued.
+/// The writer `tracing-subscriber` asks for each event: the fmt layer formats an event into a
+/// buffer and writes it with one `write_all`, so one call is one line.
+#[derive(Clone, Copy)]
+struct Queued;
+
+impl Write for Queued {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(q) = QUEUE.get() {
+            if let Err(TrySendError::Full(_)) = q.try_send(Msg::Line(buf.to_vec())) {
+                DROPPED.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Queued {
+    type Writer = Queued;
+    fn make_writer(&'a self) -> Queued {
+        Queued
+    }
+}
+
+/// The writer thread: lines to stderr, buffered, flushed when the queue runs dry or asked.
+fn write_lines(rx: Receiver<Msg>) {
+    let mut out = BufWriter::with_capacity(64 * 1024, std::io::stderr());
+    while let Ok(mut msg) = rx.recv() {
+        loop {
+            match msg {
+                Msg::Line(l) => {
+                    let _ = out.write_all(&l);
+                }
+                Msg::Flush(ack) => {
+                    let _ = out.flush();
+                    let _ = ack.try_send(());
+                }
+            }
+            match rx.try_recv() {
+                Ok(next) => msg = next,
+                Err(_) => break,
+            }
+        }
+        let _ = out.flush();
+    }
+}
+
+/// Installs the subscriber (filter from `RUST_LOG`, `info` by default) on the queue and starts
+/// the writer thread (without a thread, lines go to stderr directly). Keep the guard until the
+/// server has stopped.
 pub fn init(json: bool) -> LogGuard {
     JSON.store(json, Ordering::Relaxed);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let (writer, worker) = NonBlockingBuilder::default()
-        .lossy(true)
-        .buffered_lines_limit(QUEUED_LINES)
-        .thread_name("log-writer")
-        .finish(Stderr(BufWriter::new(std::io::stderr())));
-    let _ = WRITER.set(writer.clone());
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
-    if json {
-        logs.json().init();
-    } else {
-        logs.with_ansi(terminal).init();
+    let (tx, rx) = mpsc::sync_channel(QUEUED_LINES);
+    let started = std::thread::Builder::new()
+        .name("log-writer".into())
+        .spawn(move || write_lines(rx));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match started {
+        Ok(_) => {
+            let _ = QUEUE.set(tx);
+            let logs = logs.with_writer(Queued).with_ansi(false);
+            if json {
+                logs.json().init();
+            } else {
+                logs.init();
+            }
+        }
+        Err(e) => {
+            let logs = logs.with_writer(std::io::stderr).with_ansi(false);
+            if json {
+                logs.json().init();
+            } else {
+                logs.init();
+            }
+            line(
+                false,
+                "WARN",
+                &format!("synthflow-mock: log lines unbuffered ({e})"),
+            );
+        }
     }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         flush();
         previous(info);
     }));
-    LogGuard { _worker: worker }
+    LogGuard
 }
 
 /// Writes the queued lines now (before printing to stderr directly, or exiting): waits until the
-/// appender's thread has written every line queued before this call, at most [`FLUSH_WAIT`].
+/// writer thread has written every line queued before this call, at most [`FLUSH_WAIT`].
 pub fn flush() {
-    let Some(writer) = WRITER.get() else { return };
-    if STOPPED.load(Ordering::Relaxed) {
-        return;
-    }
-    let (counts, reached) = &FLUSHES;
-    let mut counts = counts.lock().unwrap_or_else(|e| e.into_inner());
-    // Sent under the lock, so markers reach the thread in the order of their numbers.
-    counts.0 += 1;
-    let mine = counts.0;
-    let mut marker = MARKER.to_vec();
-    marker.extend_from_slice(&mine.to_le_bytes());
-    let _ = writer.clone().write_all(&marker);
-    let _ = reached.wait_timeout_while(counts, FLUSH_WAIT, |c| c.1 < mine);
-}
-
-/// Log lines dropped so far because the output did not keep up (flush markers included).
-pub fn dropped() -> u64 {
-    WRITER
-        .get()
-        .map_or(0, |w| w.error_counter().dropped_lines() as u64)
-}
-
-/// stderr as the appender's thread writes it: buffered (the thread flushes after each batch it
-/// takes from the queue), and answering [`flush`]'s marker instead of writing it.
-struct Stderr(BufWriter<std::io::Stderr>);
-
-impl Write for Stderr {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        // The thread writes each queued line with one `write_all`, whose first call carries
-        // the whole line: a marker never arrives in pieces.
-        if let Some(number) = marker_number(buf) {
-            let flushed = self.0.flush();
-            let (counts, reached) = &FLUSHES;
-            let mut counts = counts.lock().unwrap_or_else(|e| e.into_inner());
-            counts.1 = counts.1.max(number);
-            drop(counts);
-            reached.notify_all();
-            flushed?;
-            return Ok(buf.len());
+    let Some(q) = QUEUE.get() else { return };
+    let deadline = Instant::now() + FLUSH_WAIT;
+    let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+    let mut msg = Msg::Flush(ack_tx);
+    loop {
+        match q.try_send(msg) {
+            Ok(()) => break,
+            Err(TrySendError::Full(m)) if Instant::now() < deadline => {
+                msg = m;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(_) => return,
         }
-        self.0.write(buf)
     }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
+    let _ = ack_rx.recv_timeout(deadline.saturating_duration_since(Instant::now()));
 }
 
-/// The number of a [`flush`] marker; `None` for any other line.
-fn marker_number(buf: &[u8]) -> Option<u64> {
-    let number = buf.strip_prefix(MARKER)?;
-    Some(u64::from_le_bytes(number.try_into().ok()?))
+/// Log lines dropped so far because the output did not keep up.
+pub fn dropped() -> u64 {
+    DROPPED.load(Ordering::Relaxed)
 }
 
 #[cfg(test)]
@@ -167,17 +194,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_marker_is_known_by_its_number_and_no_log_line_is_taken_for_one() {
-        let mut marker = MARKER.to_vec();
-        marker.extend_from_slice(&7u64.to_le_bytes());
-        assert_eq!(marker_number(&marker), Some(7));
-        assert_eq!(marker_number(MARKER), None);
-        assert_eq!(
-            marker_number(b"2026-12-07T06:00:00.000000Z  INFO x: y\n"),
-            None
-        );
-        let mut longer = marker.clone();
-        longer.push(b'\n');
-        assert_eq!(marker_number(&longer), None);
+    fn the_writer_thread_writes_lines_in_order_and_answers_a_flush_after_them() {
+        let (tx, rx) = mpsc::sync_channel(8);
+        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+        tx.send(Msg::Line(b"a\n".to_vec())).unwrap();
+        tx.send(Msg::Flush(ack_tx)).unwrap();
+        drop(tx);
+        let t = std::thread::spawn(move || write_lines(rx));
+        assert!(ack_rx.recv_timeout(Duration::from_secs(5)).is_ok());
+        t.join().unwrap();
     }
 }

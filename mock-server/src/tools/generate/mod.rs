@@ -108,9 +108,7 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
 }
 
 fn uuid(rng: &mut ChaCha8Rng) -> String {
-    uuid::Builder::from_random_bytes(rng.random())
-        .into_uuid()
-        .to_string()
+    crate::ids::uuid_v4_from(rng.random())
 }
 
 /// The exact 200 body of a call: the one-element envelope, compact, no trailing newline.
