@@ -38,7 +38,10 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-TOKEN = "e2e-calls-you"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_setup  # noqa: E402 (the harness shared with the setup script's check)
+
+TOKEN = e2e_setup.TOKEN
 SECRET = "whsec-e2e-calls-you"
 WAIT_S = 30
 
@@ -125,34 +128,11 @@ class App(BaseHTTPRequestHandler):
 
 
 def start_mock(binary: str, *flags: str) -> tuple[subprocess.Popen, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNTHFLOW_")}
-    env["RUST_LOG"] = "warn"
-    env["SYNTHFLOW_WEBHOOK_SECRET"] = SECRET
-    proc = subprocess.Popen(
-        [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--token", TOKEN,
-         "--admin", "loopback", "--call-duration-ms", "900", *flags],
-        stdout=subprocess.PIPE, stderr=sys.stderr, env=env, text=True,
-    )
-    deadline = time.monotonic() + 20
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        m = re.search(r"on http://(127\.0\.0\.1:\d+)/v2/calls/", line)
-        if m:
-            threading.Thread(target=proc.stdout.read, daemon=True).start()
-            return proc, f"http://{m.group(1)}"
-    proc.kill()
-    raise SystemExit("e2e_calls_you: the mock printed no address")
+    return e2e_setup.start_mock(binary, "--admin", "loopback", "--call-duration-ms", "900", *flags,
+                                env_extra={"SYNTHFLOW_WEBHOOK_SECRET": SECRET})
 
 
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+stop = e2e_setup.stop
 
 
 def fail(msg: str) -> None:

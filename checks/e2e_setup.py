@@ -117,12 +117,14 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def start_mock(binary: str) -> tuple[subprocess.Popen, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNTHFLOW_MOCK_")}
+def start_mock(binary: str, *flags: str, env_extra: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """Starts the mock on a free loopback port with `flags`; returns it and its root URL
+    (http://127.0.0.1:PORT). The environment's SYNTHFLOW_* variables are left out."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNTHFLOW_")}
     env["RUST_LOG"] = "warn"
+    env.update(env_extra or {})
     proc = subprocess.Popen(
-        [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--token", TOKEN,
-         "--call-duration-ms", "300"],
+        [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--token", TOKEN, *flags],
         stdout=subprocess.PIPE, stderr=sys.stderr, env=env, text=True,
     )
     deadline = time.monotonic() + 20
@@ -134,9 +136,17 @@ def start_mock(binary: str) -> tuple[subprocess.Popen, str]:
         m = re.search(r"on http://(127\.0\.0\.1:\d+)/v2/calls/", line)
         if m:
             threading.Thread(target=proc.stdout.read, daemon=True).start()
-            return proc, f"http://{m.group(1)}/v2"
+            return proc, f"http://{m.group(1)}"
     proc.kill()
-    raise SystemExit("e2e_setup: the mock printed no address")
+    raise SystemExit("e2e: the mock printed no address")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def main() -> int:
@@ -151,7 +161,8 @@ def main() -> int:
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     hook = f"http://127.0.0.1:{receiver.server_address[1]}/synthflow/agent-hook"
 
-    mock, base = start_mock(sys.argv[1])
+    mock, root = start_mock(sys.argv[1], "--call-duration-ms", "300")
+    base = root + "/v2"
     try:
         model_id, action_id, call_id = setup_and_call(base, TOKEN, hook)
         print(f"e2e_setup: agent {model_id}, action {action_id}, call {call_id}")
@@ -183,11 +194,7 @@ def main() -> int:
               f"(received: {[p for p, _ in Receiver.received]})")
         return 1
     finally:
-        mock.terminate()
-        try:
-            mock.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            mock.kill()
+        stop(mock)
         receiver.shutdown()
 
 

@@ -124,15 +124,26 @@ fn detail(d: &Delivery) -> Value {
     out
 }
 
+/// Both routes' checks: the API's auth, then the document's required `workspace_id` (its 422).
+fn admitted(
+    state: &AppState,
+    req: &Request,
+    q: &HashMap<String, String>,
+) -> Result<Option<Response>, Refusal> {
+    state.config().auth.check(req.headers())?;
+    Ok(q.get("workspace_id")
+        .map_or(true, |w| w.is_empty())
+        .then(|| unprocessable("workspace_id: field required".into())))
+}
+
 /// `GET /v2/logs`.
 pub(super) async fn list_logs(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
     req: Request,
 ) -> Result<Response, Refusal> {
-    state.config().auth.check(req.headers())?;
-    if q.get("workspace_id").map_or(true, |w| w.is_empty()) {
-        return Ok(unprocessable("workspace_id: field required".into()));
+    if let Some(refused) = admitted(&state, &req, &q)? {
+        return Ok(refused);
     }
     let int = |k: &str, default: usize| -> Result<usize, String> {
         match q.get(k) {
@@ -202,9 +213,8 @@ pub(super) async fn get_log(
     Query(q): Query<HashMap<String, String>>,
     req: Request,
 ) -> Result<Response, Refusal> {
-    state.config().auth.check(req.headers())?;
-    if q.get("workspace_id").map_or(true, |w| w.is_empty()) {
-        return Ok(unprocessable("workspace_id: field required".into()));
+    if let Some(refused) = admitted(&state, &req, &q)? {
+        return Ok(refused);
     }
     let found = id.parse::<u64>().ok().and_then(|seq| {
         state
