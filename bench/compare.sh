@@ -20,7 +20,8 @@
 #
 # Env: ROUNDS (3), DURATION (counted seconds, 10), SLICE (seconds, 2), WARMUP (seconds, 3), CONNECTIONS (32), THREADS (2),
 #      SERVERS (space-separated subset of: mock mock-quiet mock-lean ceiling prism mockoon wiremock),
-#      mock-lean = RUST_LOG=warn and --header-read-timeout 0 (no slow-client defence, like the ceiling).
+#      mock-lean = RUST_LOG=warn and --header-read-timeout 0 (no slow-client defence, like the ceiling);
+#      mock-alt = the build at MOCK_ALT_BIN in the default configuration (another variant, same run).
 #      WEBHOOKS (1 when SERVERS is not set, else 0): then bench/webhooks.sh runs after the table for
 #      the servers it knows (mock, wiremock) and its rows (POST /v2/calls, webhook deliveries, a
 #      receiver that never answers) are appended to bench/results/latest.md.
@@ -64,6 +65,12 @@ start_mock() { "$MOCK_BIN" --port "$1" >/dev/null 2>"$work/mock.err" & PID=$!; }
 start_mock-quiet() { RUST_LOG=warn "$MOCK_BIN" --port "$1" >/dev/null 2>"$work/mock-quiet.err" & PID=$!; }
 # No per-request log line and no header-read timeout: the same work as the ceiling does.
 start_mock-lean() { RUST_LOG=warn "$MOCK_BIN" --port "$1" --header-read-timeout 0 >/dev/null 2>/dev/null & PID=$!; }
+# Another build of the mock in its default configuration (MOCK_ALT_BIN), e.g. without a hand-made
+# part, measured in the same run as `mock` (issue 29: "removing it costs at least 3 %").
+start_mock-alt() {
+  [ -x "${MOCK_ALT_BIN:-}" ] || { echo "MOCK_ALT_BIN is not an executable" >"$work/why"; return 1; }
+  "$MOCK_ALT_BIN" --port "$1" >/dev/null 2>"$work/mock-alt.err" & PID=$!
+}
 start_ceiling() { "$CEILING_BIN" "$FIXTURE" "$1" >/dev/null 2>&1 & PID=$!; }
 
 start_prism() {

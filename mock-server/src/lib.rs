@@ -24,8 +24,8 @@
 //!   agents and actions (`behaviour::agents`: the `/v2/assistants` and `/v2/actions` store,
 //!   checked against the vendor's whole document), and made calls (`behaviour::made_calls`: the record of a `POST /v2/calls` from the fixture factory
 //!   in [`tools`], its outcome and lifecycle);
-//! - [`request_log`]: the per-request line, a `tracing` event (the binary writes it through
-//!   a small non-blocking writer (std's bounded channel and one thread, `bin/synthflow-mock/logs.rs`): a request never waits for stderr);
+//! - [`log_writer`]: the log's bounded, buffered writer (a request never waits for stderr);
+//!   [`request_log`]: the per-request line, written into it without `tracing` when the binary asks;
 //! - [`ring`]: a numbered ring bounded in entries and bytes, for every journal;
 //! - [`journal`]: the last requests, credentials redacted, and the nearest ids of a miss;
 //! - `expectations`: [`Expectation`]s and their counters, which the entry increments on every
@@ -70,6 +70,7 @@ mod expectations;
 pub mod http;
 mod ids;
 pub mod journal;
+pub mod log_writer;
 mod mock_server;
 #[cfg(feature = "wiremock")]
 pub mod mocks;

@@ -1,7 +1,6 @@
-//! The per-request log line as the binary writes it to a file or a pipe: a `tracing` event
-//! (`synthflow_mock::request_log`) through `tracing-subscriber`'s fmt layer and
-//! a small non-blocking writer (std's bounded channel and one thread, `bin/synthflow-mock/logs.rs`), it reads like the lines around it, with the method
-//! and path unquoted.
+//! The per-request log line as the binary writes it to a file or a pipe: written straight into
+//! the log buffer (`synthflow_mock::request_log`), it must read exactly like the lines
+//! `tracing-subscriber` writes around it.
 
 use std::io::{Read, Write};
 

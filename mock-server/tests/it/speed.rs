@@ -1,11 +1,111 @@
-//! What makes the mock fast without changing what it does: the cache of fixture files
+//! What makes the mock fast without changing what it does: the buffered log writer (lines kept in
+//! order, written at flush and at the end, counted when dropped), the cache of fixture files
 //! already checked (used when the file and the version are unchanged, ignored otherwise), and a
 //! reload that reads the changed paths only. Behaviour only: speed is measured by bench/.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use synthflow_mock::log_writer::LogBuffer;
 use synthflow_mock::store::{cache, CacheFile};
 use synthflow_mock::{AppState, Config, LoadOptions, Store};
+
+/// A sink the test can read.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Shared {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[test]
+fn buffered_log_lines_come_out_whole_in_order_and_at_the_end() {
+    let sink = Shared::default();
+    // A flush period far beyond the test: whatever comes out is the guard's doing.
+    let (buffer, guard) =
+        LogBuffer::start(sink.clone(), Duration::from_secs(3600), 1 << 20).unwrap();
+    let lines: Vec<String> = (0..1000).map(|i| format!("line {i}\n")).collect();
+    std::thread::scope(|s| {
+        for half in lines.chunks(500) {
+            let buffer = &buffer;
+            s.spawn(move || {
+                for l in half {
+                    (&**buffer).write_all(l.as_bytes()).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(sink.text(), "", "nothing is written before a flush");
+    drop(guard);
+    let out = sink.text();
+    let got: Vec<&str> = out.lines().collect();
+    assert_eq!(got.len(), 1000);
+    for l in &got {
+        assert!(l.starts_with("line "), "a torn line: {l:?}");
+    }
+    // Each writer's lines keep their order.
+    let firsts: Vec<usize> = got
+        .iter()
+        .map(|l| l[5..].parse().unwrap())
+        .filter(|n| *n < 500)
+        .collect();
+    assert!(firsts.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(buffer.dropped(), 0);
+}
+
+#[test]
+fn a_full_log_buffer_drops_lines_counts_and_reports_them() {
+    let sink = Shared::default();
+    let (buffer, guard) = LogBuffer::start(sink.clone(), Duration::from_secs(3600), 100).unwrap();
+    for i in 0..20 {
+        (&*buffer)
+            .write_all(format!("line {i:02}\n").as_bytes())
+            .unwrap();
+    }
+    // 8 bytes a line: 12 fit in 100 bytes.
+    assert_eq!(buffer.dropped(), 8);
+    buffer.flush();
+    let out = sink.text();
+    assert!(out.starts_with("line 00\n"), "{out}");
+    assert!(
+        out.contains("line 11\n") && !out.contains("line 12\n"),
+        "{out}"
+    );
+    assert!(out.contains("8 log line(s) dropped"), "{out}");
+    // Room again after the flush.
+    (&*buffer).write_all(b"after\n").unwrap();
+    drop(guard);
+    assert!(sink.text().ends_with("after\n"));
+}
+
+#[test]
+fn the_flusher_writes_within_its_period() {
+    let sink = Shared::default();
+    let (buffer, _guard) =
+        LogBuffer::start(sink.clone(), Duration::from_millis(5), 1 << 20).unwrap();
+    (&*buffer).write_all(b"soon\n").unwrap();
+    // Generous bound on a loaded machine; the point is that no flush call is needed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while sink.text().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "never written");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(sink.text(), "soon\n");
+}
 
 fn cache_in(dir: &Path, version: &str) -> CacheFile {
     CacheFile {

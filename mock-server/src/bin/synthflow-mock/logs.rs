@@ -1,38 +1,22 @@
-//! The log of `serve`: `tracing` events on stderr through `tracing-subscriber`'s fmt layer and a
-//! non-blocking writer: each line goes into a bounded queue ([`QUEUED_LINES`]) that one thread
-//! writes to stderr, buffered and flushed whenever the queue runs dry. A request never waits for
-//! stderr: a line that finds the queue full is dropped and counted ([`dropped`]).
+//! The log of `serve`: `tracing` events on stderr, through the buffered writer of
+//! [`synthflow_mock::log_writer`] (a request never waits for stderr; lines are written every few
+//! milliseconds, and at exit).
 //!
-//! Why not `tracing-appender`'s `non_blocking`, the usual choice: it was used (issue 29) and does
-//! the same, but brings 8 packages (`time` and four of its own, `symlink`, `crossbeam-channel`,
-//! itself) for its rolling files, which the mock does not use, in a first build the issue bounds
-//! at 170 packages; and it has no flush, which the start banner and the shutdown report need (it
-//! took a marker line sent down its queue). This writer is std's bounded channel and a thread,
-//! with the flush as a message.
+//! In the plain-text format to a file or a pipe, the per-request line is written straight into
+//! the buffer by [`synthflow_mock::request_log`] (the same text as `tracing-subscriber`'s default
+//! format, at a fraction of the cost). Every other event, and the JSON format, go through
+//! `tracing-subscriber`. Kept with its measurement (issue 29): the same line through
+//! `tracing-subscriber`'s fmt layer cost the default configuration a quarter of its requests a
+//! second (docs/performance.md, "Hand-made parts").
 
-use std::io::{BufWriter, Write};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
-/// Lines the queue holds before new ones are dropped: under 1 MB of request lines, about 60 ms
-/// of them at 70,000 requests/s.
-pub const QUEUED_LINES: usize = 4 * 1024;
+use synthflow_mock::log_writer::{self, FlushGuard, LogBuffer};
 
-/// How long [`flush`] waits for the writer thread (a stuck stderr).
-const FLUSH_WAIT: Duration = Duration::from_secs(1);
-
-enum Msg {
-    Line(Vec<u8>),
-    Flush(SyncSender<()>),
-}
-
-/// The queue of the running process.
-static QUEUE: OnceLock<SyncSender<Msg>> = OnceLock::new();
-
-/// Lines dropped because the queue was full.
-static DROPPED: AtomicU64 = AtomicU64::new(0);
+/// The buffer of the running process, for [`flush`] from places that print to stderr directly
+/// or exit.
+static BUFFER: OnceLock<Arc<LogBuffer>> = OnceLock::new();
 
 /// `--log-format json`: every line the process writes, on either stream, is one JSON object.
 static JSON: AtomicBool = AtomicBool::new(false);
@@ -40,7 +24,7 @@ static JSON: AtomicBool = AtomicBool::new(false);
 /// A line written outside `tracing` (the start banner, a refusal to start, the shutdown report),
 /// as plain text, or in JSON mode as one object shaped like `tracing-subscriber`'s JSON lines
 /// (`timestamp`, `level`, `fields.message`, `target`), so a collector reading both streams
-/// parses every line. Queued log lines are written first, so the order holds.
+/// parses every line. Buffered log lines are written first, so the order holds.
 pub fn line(to_stdout: bool, level: &str, text: &str) {
     flush();
     let out = if JSON.load(Ordering::Relaxed) {
@@ -61,147 +45,67 @@ pub fn line(to_stdout: bool, level: &str, text: &str) {
     }
 }
 
-/// Dropping it writes the lines still queued (at most [`FLUSH_WAIT`]).
-pub struct LogGuard;
-
-impl Drop for LogGuard {
-    fn drop(&mut self) {
-        flush();
-    }
-}
-
-/// The writer `tracing-subscriber` asks for each event: the fmt layer formats an event into a
-/// buffer and writes it with one `write_all`, so one call is one line.
-#[derive(Clone, Copy)]
-struct Queued;
-
-impl Write for Queued {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Some(q) = QUEUE.get() {
-            if let Err(TrySendError::Full(_)) = q.try_send(Msg::Line(buf.to_vec())) {
-                DROPPED.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Queued {
-    type Writer = Queued;
-    fn make_writer(&'a self) -> Queued {
-        Queued
-    }
-}
-
-/// The writer thread: lines to stderr, buffered, flushed when the queue runs dry or asked.
-fn write_lines(rx: Receiver<Msg>) {
-    let mut out = BufWriter::with_capacity(64 * 1024, std::io::stderr());
-    while let Ok(mut msg) = rx.recv() {
-        loop {
-            match msg {
-                Msg::Line(l) => {
-                    let _ = out.write_all(&l);
-                }
-                Msg::Flush(ack) => {
-                    let _ = out.flush();
-                    let _ = ack.try_send(());
-                }
-            }
-            match rx.try_recv() {
-                Ok(next) => msg = next,
-                Err(_) => break,
-            }
-        }
-        let _ = out.flush();
-    }
-}
-
-/// Installs the subscriber (filter from `RUST_LOG`, `info` by default) on the queue and starts
-/// the writer thread (without a thread, lines go to stderr directly). Keep the guard until the
-/// server has stopped.
-pub fn init(json: bool) -> LogGuard {
+/// Installs the subscriber (filter from `RUST_LOG`, `info` by default). Keep the guard until the
+/// server has stopped: dropping it writes the lines still buffered.
+pub fn init(json: bool) -> Option<FlushGuard> {
     JSON.store(json, Ordering::Relaxed);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let (tx, rx) = mpsc::sync_channel(QUEUED_LINES);
-    let started = std::thread::Builder::new()
-        .name("log-writer".into())
-        .spawn(move || write_lines(rx));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
-    match started {
-        Ok(_) => {
-            let _ = QUEUE.set(tx);
-            let logs = logs.with_writer(Queued).with_ansi(false);
-            if json {
-                logs.json().init();
-            } else {
-                logs.init();
-            }
-        }
+    let started = LogBuffer::start(
+        std::io::stderr(),
+        log_writer::FLUSH_EVERY,
+        log_writer::DEFAULT_CAPACITY,
+    );
+    let (buffer, guard) = match started {
+        Ok((b, g)) => (b, g),
         Err(e) => {
-            let logs = logs.with_writer(std::io::stderr).with_ansi(false);
-            if json {
-                logs.json().init();
-            } else {
-                logs.init();
-            }
+            // No thread for the flusher: write each line as it comes.
             line(
                 false,
                 "WARN",
                 &format!("synthflow-mock: log lines unbuffered ({e})"),
             );
+            let logs = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr);
+            if json {
+                logs.json().init();
+            } else {
+                logs.with_ansi(false).init();
+            }
+            return None;
         }
+    };
+    let _ = BUFFER.set(buffer.clone());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(buffer.clone());
+    if json {
+        logs.json().init();
+    } else {
+        // No colours (tracing-subscriber without its `ansi` feature: a package less in the first
+        // build), so a terminal gets the direct line too.
+        logs.with_ansi(false).init();
+        // The per-request line skips `tracing` (synthflow_mock::request_log); the rest is the
+        // default format, the same text. After `init`: the filter is asked here, once.
+        synthflow_mock::request_log::write_directly_to(buffer.clone());
     }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         flush();
         previous(info);
     }));
-    LogGuard
+    Some(guard)
 }
 
-/// Writes the queued lines now (before printing to stderr directly, or exiting): waits until the
-/// writer thread has written every line queued before this call, at most [`FLUSH_WAIT`].
+/// Writes the buffered lines now (before printing to stderr directly, or exiting).
 pub fn flush() {
-    let Some(q) = QUEUE.get() else { return };
-    let deadline = Instant::now() + FLUSH_WAIT;
-    let (ack_tx, ack_rx) = mpsc::sync_channel(1);
-    let mut msg = Msg::Flush(ack_tx);
-    loop {
-        match q.try_send(msg) {
-            Ok(()) => break,
-            Err(TrySendError::Full(m)) if Instant::now() < deadline => {
-                msg = m;
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            Err(_) => return,
-        }
+    if let Some(b) = BUFFER.get() {
+        b.flush();
     }
-    let _ = ack_rx.recv_timeout(deadline.saturating_duration_since(Instant::now()));
 }
 
 /// Log lines dropped so far because the output did not keep up.
 pub fn dropped() -> u64 {
-    DROPPED.load(Ordering::Relaxed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_writer_thread_writes_lines_in_order_and_answers_a_flush_after_them() {
-        let (tx, rx) = mpsc::sync_channel(8);
-        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
-        tx.send(Msg::Line(b"a\n".to_vec())).unwrap();
-        tx.send(Msg::Flush(ack_tx)).unwrap();
-        drop(tx);
-        let t = std::thread::spawn(move || write_lines(rx));
-        assert!(ack_rx.recv_timeout(Duration::from_secs(5)).is_ok());
-        t.join().unwrap();
-    }
+    BUFFER.get().map_or(0, |b| b.dropped())
 }
