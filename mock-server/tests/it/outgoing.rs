@@ -388,7 +388,14 @@ fn ten_thousand_hour_long_calls_over_a_bound_of_100_keep_the_heap_flat() {
 #[test]
 fn calls_still_playing_at_shutdown_are_named_with_their_webhook() {
     let running = spawn_capturing(
-        &["--port", "0", "--call-duration-ms", "600000"],
+        &[
+            "--port",
+            "0",
+            "--call-duration-ms",
+            "600000",
+            "--webhook-url",
+            "http://127.0.0.1:9/default?token=d-s3cret",
+        ],
         &[("SYNTHFLOW_WEBHOOK_SECRET", "s")],
     );
     let base = running.url.clone();
@@ -404,6 +411,13 @@ fn calls_still_playing_at_shutdown_are_named_with_their_webhook() {
             .await;
             ids.push(v["response"]["call_id"].as_str().unwrap().to_owned());
         }
+        // No URL of its own: its webhook would have gone to --webhook-url, and the line says so.
+        let v = support::post_call(
+            &base,
+            &json!({"model_id": "a", "phone": "+15555550100", "name": "Ada"}),
+        )
+        .await;
+        ids.push(v["response"]["call_id"].as_str().unwrap().to_owned());
         ids
     });
     let stopped = running.stop();
@@ -415,8 +429,12 @@ fn calls_still_playing_at_shutdown_are_named_with_their_webhook() {
         .unwrap_or_else(|| panic!("no shutdown line in {}", stopped.stderr));
     for (n, id) in ids.iter().enumerate() {
         assert!(line.contains(id), "{line}");
+        let target = match n {
+            2 => "/default?token=[redacted]".to_owned(),
+            _ => format!("/hook-{n}?token=[redacted]"),
+        };
         assert!(
-            line.contains(&format!("/hook-{n}?token=[redacted]")),
+            line.contains(&format!("{id} (webhook to http://127.0.0.1:9{target})")),
             "{line}"
         );
     }

@@ -19,7 +19,8 @@ use super::{FinalCall, Made};
 pub struct Unfinished {
     /// The call id.
     pub call_id: String,
-    /// Where its post-call webhook would have gone (the request's URL), redacted.
+    /// Where its post-call webhook would have gone (the request's or its agent's URL; the
+    /// caller may fill in the default URL), redacted. None: nowhere, no URL was set.
     pub webhook_url: Option<String>,
 }
 
@@ -27,7 +28,7 @@ impl fmt::Display for Unfinished {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.webhook_url {
             Some(u) => write!(f, "{} (webhook to {u})", self.call_id),
-            None => write!(f, "{} (webhook to the default URL, if any)", self.call_id),
+            None => write!(f, "{} (no webhook: no URL was set)", self.call_id),
         }
     }
 }

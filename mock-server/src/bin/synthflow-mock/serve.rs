@@ -362,7 +362,11 @@ pub fn run(args: ServeArgs) -> ExitCode {
         let served = serve_app_with(listener, state, shutdown, options).await;
         // Calls still in their lifecycle are not played on: each is named, with the webhook it
         // would have sent (docs/webhooks.md, "Shutdown").
-        let unfinished = lifecycles.cancel_all();
+        let mut unfinished = lifecycles.cancel_all();
+        let default_url = hooks.config().default_url.as_deref().map(synthflow_mock::redact::url);
+        for u in unfinished.iter_mut().filter(|u| u.webhook_url.is_none()) {
+            u.webhook_url.clone_from(&default_url);
+        }
         let report = hooks.shutdown(grace).await;
         let warn = |text: String| crate::logs::line(false, "WARN", &text);
         let dropped = crate::logs::dropped();
