@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::routing::post;
 use serde_json::{json, Value};
-use synthflow_mock::{AdminAccess, MockServer, Secret, WebhookConfig};
+use synthflow_mock::MockServer;
 
 const SECRET: &str = "whsec-calls-you";
 
@@ -137,24 +137,14 @@ impl Endpoints {
 }
 
 async fn mock(inbound_timeout: Duration, default_agent: Option<String>) -> MockServer {
-    let mut config = WebhookConfig {
-        secret: Some(Secret::new(SECRET)),
-        backoff: Duration::from_millis(20),
-        timeout: Duration::from_secs(2),
-        ..WebhookConfig::default()
-    };
+    let mut config = crate::support::quick_webhooks(SECRET);
     config.inbound.timeout = inbound_timeout;
     config.inbound.default_agent = default_agent;
     config
         .inbound
         .headers
         .push(("x-sa360-secret".into(), "shared-with-the-receiver".into()));
-    MockServer::builder()
-        .admin(AdminAccess::Loopback)
-        .webhooks(config)
-        .start()
-        .await
-        .unwrap()
+    crate::support::admin_mock(config).await
 }
 
 fn agent_body(e: &Endpoints) -> Value {

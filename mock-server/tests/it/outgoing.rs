@@ -7,26 +7,12 @@
 use std::time::Duration;
 
 use serde_json::json;
-use synthflow_mock::{AdminAccess, MockServer, ReceiverFaults, Secret, WebhookConfig};
+use synthflow_mock::{MockServer, ReceiverFaults, WebhookConfig};
 
-use crate::support::{self, receiver, spawn_capturing};
+use crate::support::{self, admin_mock, receiver, spawn_capturing};
 
 fn quick() -> WebhookConfig {
-    WebhookConfig {
-        secret: Some(Secret::new("whsec-outgoing-test")),
-        backoff: Duration::from_millis(20),
-        timeout: Duration::from_secs(2),
-        ..WebhookConfig::default()
-    }
-}
-
-async fn admin_mock(config: WebhookConfig) -> MockServer {
-    MockServer::builder()
-        .admin(AdminAccess::Loopback)
-        .webhooks(config)
-        .start()
-        .await
-        .unwrap()
+    support::quick_webhooks("whsec-outgoing-test")
 }
 
 /// `POST /v2/calls` of a call that ends at once, with `external_webhook_url` = `url`.

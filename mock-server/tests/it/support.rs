@@ -321,3 +321,24 @@ pub async fn silent_receiver() -> (String, tokio::task::JoinHandle<()>) {
     });
     (url, task)
 }
+
+/// A webhook configuration for tests: signed with `secret`, quick retries (20 ms) and a 2 s
+/// attempt timeout, the rest as the mock's default.
+pub fn quick_webhooks(secret: &str) -> synthflow_mock::WebhookConfig {
+    synthflow_mock::WebhookConfig {
+        secret: Some(synthflow_mock::Secret::new(secret)),
+        backoff: std::time::Duration::from_millis(20),
+        timeout: std::time::Duration::from_secs(2),
+        ..synthflow_mock::WebhookConfig::default()
+    }
+}
+
+/// A mock in process with the admin API on loopback and these webhooks.
+pub async fn admin_mock(config: synthflow_mock::WebhookConfig) -> synthflow_mock::MockServer {
+    synthflow_mock::MockServer::builder()
+        .admin(synthflow_mock::AdminAccess::Loopback)
+        .webhooks(config)
+        .start()
+        .await
+        .unwrap()
+}

@@ -4,9 +4,7 @@
 use std::time::{Duration, Instant};
 
 use synthflow::webhook::{verify_signature, PostCallWebhook};
-use synthflow_mock::{
-    AdminAccess, BadBody, MockServer, PostError, ReceiverFaults, Secret, WebhookConfig,
-};
+use synthflow_mock::{BadBody, MockServer, PostError, ReceiverFaults, WebhookConfig};
 
 use crate::support::{self, receiver, receiver_with, silent_receiver, BIN};
 
@@ -22,21 +20,11 @@ const OTHERS: [&str; 4] = [
 ];
 
 fn config() -> WebhookConfig {
-    WebhookConfig {
-        secret: Some(Secret::new(SECRET)),
-        backoff: Duration::from_millis(20),
-        timeout: Duration::from_secs(2),
-        ..WebhookConfig::default()
-    }
+    crate::support::quick_webhooks(SECRET)
 }
 
 async fn mock(config: WebhookConfig) -> MockServer {
-    MockServer::builder()
-        .admin(AdminAccess::Loopback)
-        .webhooks(config)
-        .start()
-        .await
-        .unwrap()
+    crate::support::admin_mock(config).await
 }
 
 fn body_of(mock: &MockServer, id: &str) -> bytes::Bytes {
