@@ -146,54 +146,37 @@ fn a_correct_receiver_holds_every_property_in_200_cases() {
     assert!(failures.is_empty(), "{failures:?}");
 }
 
+/// `synthflow-check receiver KIND --url URL --cases CASES --seed 4`.
+fn check_kind(kind: &str, url: &str, cases: u32, xml: &Path) -> (Output, String) {
+    check(
+        &[
+            kind,
+            "--url",
+            url,
+            "--cases",
+            &cases.to_string(),
+            "--seed",
+            "4",
+        ],
+        xml,
+    )
+}
+
 #[test]
 fn a_correct_inbound_webhook_and_action_hold_every_property() {
     let rcv = Receiver::start("correct");
     let (_d, xml) = tmp_junit();
-    let (out, stdout) = check(
-        &[
-            "inbound",
-            "--url",
-            &rcv.url("/inbound"),
-            "--cases",
-            "60",
-            "--seed",
-            "4",
-        ],
-        &xml,
-    );
+    let (out, stdout) = check_kind("inbound", &rcv.url("/inbound"), 60, &xml);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(
         stdout.contains("PASS inbound_reply_is_call_inbound"),
         "{stdout}"
     );
-    let (out, stdout) = check(
-        &[
-            "action",
-            "--url",
-            &rcv.url("/action"),
-            "--cases",
-            "60",
-            "--seed",
-            "4",
-        ],
-        &xml,
-    );
+    let (out, stdout) = check_kind("action", &rcv.url("/action"), 60, &xml);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("PASS action_reply_is_json"), "{stdout}");
     // The post-call receiver's path answers the action's body with 400: caught.
-    let (out, stdout) = check(
-        &[
-            "inbound",
-            "--url",
-            &rcv.url("/action"),
-            "--cases",
-            "10",
-            "--seed",
-            "4",
-        ],
-        &xml,
-    );
+    let (out, stdout) = check_kind("inbound", &rcv.url("/action"), 10, &xml);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
         junit(&xml)
