@@ -86,8 +86,8 @@ pub fn init(json: bool) -> Option<FlushGuard> {
         // No colours (tracing-subscriber without its `ansi` feature: a package less in the first
         // build), so a terminal gets the direct line too.
         logs.with_ansi(false).init();
-        // The per-request line skips `tracing` (synthflow_mock::request_log); the rest is the
-        // default format, the same text. After `init`: the filter is asked here, once.
+        // The per-request line skips `tracing` (synthflow_mock::internals::request_log); the rest
+        // is the default format, the same text. After `init`: the filter is asked here, once.
         synthflow_mock::internals::request_log::write_directly_to(buffer.clone());
     }
     let previous = std::panic::take_hook();
