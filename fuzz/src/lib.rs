@@ -2,7 +2,7 @@
 //! and the main workspace's `mock-server/tests/it/fuzz_corpus.rs` includes this file to replay
 //! `fuzz/seeds/` and the minimized `fuzz/corpus/` on stable. A panic anywhere below is a finding.
 //!
-//! Every input that reaches the mock over HTTP goes through [`synthflow_mock::http::Entry::handle`],
+//! Every input that reaches the mock over HTTP goes through [`synthflow_mock::Entry::handle`],
 //! the one entry production serves, by way of a [`Serve`] function: [`production`] for the fuzzer and
 //! the replay; the replay's self-test passes a deliberately broken one and expects the checks here
 //! to catch it, so these checks are shown to be able to fail.
@@ -18,11 +18,11 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use synthflow::contract::{check_call_body, CheckOptions};
 use synthflow::webhook::{sign, verify_signature, PostCallWebhook};
-use synthflow_mock::behaviour::faults::{gateway_html, AppliedFault, BodyFault, Fault};
-use synthflow_mock::behaviour::made_calls::{MakeCallRequest, PerCall, MAX_BODY_BYTES};
-use synthflow_mock::error::Template;
-use synthflow_mock::http::Entry;
-use synthflow_mock::store::check_fixture;
+use synthflow_mock::internals::behaviour::faults::{gateway_html, AppliedFault, BodyFault, Fault};
+use synthflow_mock::internals::behaviour::made_calls::{MakeCallRequest, PerCall, MAX_BODY_BYTES};
+use synthflow_mock::internals::error::Template;
+use synthflow_mock::internals::store::check_fixture;
+use synthflow_mock::Entry;
 use synthflow_mock::{
     AdminAccess, AppState, AuthPolicy, Config, LoadOptions, ScenarioFile, Store, UnknownIdStatus,
 };

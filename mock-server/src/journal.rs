@@ -4,7 +4,7 @@
 //! runs), bounded in entries and in bytes ([`DEFAULT_MAX_BYTES`]). Each entry holds the method,
 //! path, query, headers and the answer's status, with every credential redacted before it is
 //! stored: `Authorization` keeps its scheme only (`Bearer [redacted]`); `Cookie`, and every header
-//! and query parameter the one redaction table ([`crate::redact`]) names, are replaced whole. Each stored field is cut to [`FIELD_MAX`] bytes and the headers to [`HEADERS_MAX`], marked
+//! and query parameter the one redaction table (`redact`) names, are replaced whole. Each stored field is cut to [`FIELD_MAX`] bytes and the headers to [`HEADERS_MAX`], marked
 //! where cut, so one fat request cannot fill the journal. A request for an unknown call id carries
 //! the nearest known ids (Levenshtein), so a typo is found at once. Admin requests are not
 //! journaled.
@@ -53,7 +53,7 @@ pub struct Miss(pub Vec<String>);
 #[derive(Debug, Clone)]
 pub struct IgnoredParams(pub Vec<String>);
 
-/// Bytes the journal may hold by default (see [`crate::ring`]): about 2,000 ordinary requests, or
+/// Bytes the journal may hold by default (see `ring`): about 2,000 ordinary requests, or
 /// ~190 of the fattest (each field cut to [`FIELD_MAX`], headers to [`HEADERS_MAX`]).
 pub const DEFAULT_MAX_BYTES: usize = 4 * 1024 * 1024;
 
@@ -97,7 +97,7 @@ impl Weigh for JournalEntry {
     }
 }
 
-/// The request journal: a [`Ring`] of [`JournalEntry`], bounded in entries and bytes.
+/// The request journal: a `Ring` of [`JournalEntry`], bounded in entries and bytes.
 #[derive(Debug)]
 pub struct Journal {
     ring: Ring<JournalEntry>,
@@ -147,7 +147,7 @@ impl Journal {
     }
 }
 
-/// Headers with credentials redacted by the one table ([`crate::redact`]; `extra`: header names
+/// Headers with credentials redacted by the one table (`redact`; `extra`: header names
 /// redacted whole besides it, the configured webhook signature header), each name and value cut
 /// to [`FIELD_MAX`], all of them to [`HEADERS_MAX`].
 pub fn redact_headers(headers: &HeaderMap, extra: &[http::HeaderName]) -> Vec<(String, String)> {

@@ -254,7 +254,7 @@ impl AppState {
 
     /// Stores a made call with the scenario that plays it, in one swap (no request sees the
     /// call without its lifecycle), and evicts the oldest made calls beyond
-    /// [`MadeCallConfig::max_calls`]. The evicted ids are returned. O(log calls held): the
+    /// [`MadeCallConfig::max_calls`](crate::MadeCallConfig::max_calls). The evicted ids are returned. O(log calls held): the
     /// store is persistent and the list index and console summaries, where already derived, take
     /// the new call (and lose the evicted ones) rather than being derived again.
     pub fn add_made_call(

@@ -6,7 +6,7 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-use crate::behaviour::agents::{kinds, render, Attached, StoreError};
+use crate::behaviour::agents::{kinds, render, AgentError, Attached};
 use crate::behaviour::calls_you::custom_action::{CustomAction, Vars};
 use crate::error::Refusal;
 use crate::state::AppState;
@@ -25,7 +25,7 @@ pub(super) async fn create(
     let action = state
         .agents()
         .action(&id)
-        .ok_or_else(|| refused(StoreError::UnknownAction(id), false))?;
+        .ok_or_else(|| refused(AgentError::UnknownAction(id), false))?;
     Ok(answer(render::created_action(&action)))
 }
 
@@ -54,7 +54,7 @@ pub(super) async fn get(
     let action = state
         .agents()
         .action(&id)
-        .ok_or_else(|| refused(StoreError::UnknownAction(id.clone()), false))?;
+        .ok_or_else(|| refused(AgentError::UnknownAction(id.clone()), false))?;
     let assistants = include.then(|| state.agents().assistants_of(&id));
     Ok(answer(render::get_action(&action, assistants)))
 }
@@ -169,7 +169,7 @@ pub(super) async fn initialize(
     let body = checked_body(&state, req, "/actions/initialize", "post").await?;
     let id = text(body.get("action_id")).unwrap_or_default();
     let Some(action) = state.agents().action(&id) else {
-        return Err(refused(StoreError::UnknownAction(id), false));
+        return Err(refused(AgentError::UnknownAction(id), false));
     };
     // A custom action is really called once (through the outgoing door, kind `action`), with the
     // variables given, and its answer given back as the result variables.

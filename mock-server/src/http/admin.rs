@@ -22,7 +22,7 @@
 //! | `DELETE /__admin/requests` | | empties it |
 //! | `POST /__admin/reset` | | empties the journal, restarts every scenario and the random sequence, puts the agents and actions back to the seed |
 //! | `GET /__admin/agents` | | every agent (its URLs, its attached actions) and every action |
-//! | `POST /__admin/inbound-calls` | `{"from_number":"+1…","to_number":"+1…","model_id":"…"}` (`model_id` optional) | starts an inbound call to the agent with that number (or `model_id`): answers `{"call_id","model_id"}` at once, then plays the inbound webhook and the call ([`crate::play`]) |
+//! | `POST /__admin/inbound-calls` | `{"from_number":"+1…","to_number":"+1…","model_id":"…"}` (`model_id` optional) | starts an inbound call to the agent with that number (or `model_id`): answers `{"call_id","model_id"}` at once, then plays the inbound webhook and the call (`play`) |
 //! | `/__admin/webhooks...` | | the webhook sender: see `admin_webhooks` |
 //! | `GET /__admin/ui`, `GET /__admin/call-summaries`, `GET /__admin/calls/{id}` | | the web console and its reads: see `console` |
 

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use crate::behaviour::agents::validate::{self, FieldError};
-use crate::behaviour::agents::{render, PhoneNumber, StoreError, MAX_BODY_BYTES};
+use crate::behaviour::agents::{render, AgentError, PhoneNumber, MAX_BODY_BYTES};
 use crate::error::{ApiError, Refusal};
 use crate::state::AppState;
 
@@ -32,7 +32,7 @@ pub(super) fn bad(e: FieldError) -> Refusal {
 }
 
 /// A store refusal: unknown ids are the documented 400 (404 where `as_404`).
-pub(super) fn refused(e: StoreError, as_404: bool) -> Refusal {
+pub(super) fn refused(e: AgentError, as_404: bool) -> Refusal {
     if as_404 {
         ApiError::UnknownCallId { as_404: true }.describe(e.to_string())
     } else {
@@ -154,7 +154,7 @@ pub(super) async fn get(
     let agent = state
         .agents()
         .agent(&id)
-        .ok_or_else(|| refused(StoreError::UnknownAgent(id), false))?;
+        .ok_or_else(|| refused(AgentError::UnknownAgent(id), false))?;
     Ok(answer(render::get_agent(&agent, include)))
 }
 

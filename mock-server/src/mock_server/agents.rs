@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use super::{MockServer, MockServerBuilder};
 use crate::behaviour::agents::seed::{parse_action, parse_agent};
-use crate::behaviour::agents::{new_id, Agent, AgentConfig, Attached, StoreError};
+use crate::behaviour::agents::{new_id, Agent, AgentConfig, AgentError, Attached};
 
 impl MockServer {
     /// Starts an inbound call from `from_number` to `to_number` (an agent's number, or the agent
@@ -83,7 +83,7 @@ impl MockServer {
     }
 
     /// Attaches an action to an agent (as `POST /v2/actions/attach` with `actions: [action_id]`).
-    pub fn attach_action(&self, model_id: &str, action_id: &str) -> Result<(), StoreError> {
+    pub fn attach_action(&self, model_id: &str, action_id: &str) -> Result<(), AgentError> {
         self.state
             .agents()
             .attach(model_id, vec![Attached::plain(action_id)])

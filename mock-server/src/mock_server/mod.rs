@@ -50,12 +50,24 @@ type Watcher = crate::reload::ReloadHandle;
 #[cfg(not(feature = "watch"))]
 type Watcher = std::convert::Infallible;
 
-/// A running mock, stopped when dropped.
+/// A running mock, stopped when dropped: the in-process server a test starts, as wiremock-rs'
+/// `MockServer`. It serves the embedded fixtures (or a folder, with [`MockServer::builder`]) on
+/// `127.0.0.1` and a random port; [`MockServer::base_url`] is the base URL to give the client.
+/// Expectations are checked on [`MockServer::verify`] and when it is dropped.
 ///
 /// ```no_run
-/// # async fn run() -> std::io::Result<()> {
-/// let mock = synthflow_mock::MockServer::start().await?;
-/// let url = format!("{}/calls/{}", mock.base_url(), mock.state().store().ids()[0]);
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use synthflow_mock::{CallBuilder, Expectation, Fault, MockServer, Scenario};
+///
+/// let mock = MockServer::start().await?;
+/// let id = mock.add_call(CallBuilder::new("call-1").collected_variable("intent", "cancel"))?;
+/// mock.set_scenario(&id, Scenario::first_n(1, Fault::code(429)))?; // one 429, then the call
+/// mock.expect(Expectation::get_call(&id).times(2));
+///
+/// let url = format!("{}/calls/{id}", mock.base_url()); // http://127.0.0.1:PORT/v2/calls/call-1
+/// // ... run the client under test against `url` (it must retry the 429) ...
+/// mock.verify(); // or let the drop check it
+/// # let _ = url;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]

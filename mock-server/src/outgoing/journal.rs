@@ -1,5 +1,5 @@
 //! The delivery journal: one record per attempt of every outgoing request (kind, URL, attempt,
-//! status or error, latency, and the receiver's answer), in a [`Ring`] bounded in entries and
+//! status or error, latency, and the receiver's answer), in a `Ring` bounded in entries and
 //! bytes like the request journal. A record never holds a secret or a signature: the URL is shown
 //! through [`crate::redact::url`], the answer's body through [`crate::redact::answer_body`], and a
 //! record says only whether the attempt was signed.

@@ -1,5 +1,5 @@
 //! Where an outgoing request may go: the URL read once, its host normalised, then one decision
-//! ([`decide`]) on the address it resolves to. Pure functions, tested here without a connection.
+//! ([`Rules::decide`]) on the address it resolves to. Pure functions, tested here without a connection.
 //!
 //! In order:
 //! 1. the URL: `http://` only, a valid port (1-65535): anything else can never succeed, so it

@@ -1,7 +1,7 @@
 //! The offline tools: everything the `synthflow-mock` binary does besides serving.
 //!
 //! - [`generate`] writes realistic, self-consistent fixtures, reproducible from a seed;
-//! - [`record`] records fixtures from the live API (a proxy, or bulk from a list of ids), and
+//! - `record` (feature `online`) records fixtures from the live API (a proxy, or bulk from a list of ids), and
 //!   [`redact`] takes the personal data out of what it records;
 //! - [`validate`] checks fixture files with the same contract checks the server runs at start-up;
 //! - [`atomic_file`] writes a file so that no reader ever sees it half-written.

@@ -23,7 +23,7 @@ pub struct ReceiverFaults {
     #[serde(default, skip_serializing_if = "is_false")]
     pub duplicate: bool,
     /// Out of order: hold the delivery until the next one is queued, send that one first, then
-    /// this one. A held delivery with no successor goes alone after [`HOLD_MAX`].
+    /// this one. A held delivery with no successor goes alone after `HOLD_MAX`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub out_of_order: bool,
     /// Sign with a secret that is not the configured one (or, unsigned, send a signature anyway).

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::HeaderName;
-use synthflow::webhook::{PayloadOptions, PostCallWebhook, WebhookError, SIGNATURE_HEADER};
+use synthflow::webhook::{PayloadOptions, PostCallWebhook, WebhookError};
 use tokio::sync::{mpsc, Notify};
 
 mod dispatch;
@@ -487,9 +487,6 @@ impl Webhooks {
         ShutdownReport::default()
     }
 }
-
-/// The default header name, as sent on the wire.
-pub const DEFAULT_SIGNATURE_HEADER: &str = SIGNATURE_HEADER;
 
 #[cfg(test)]
 mod tests {

@@ -129,7 +129,7 @@ fn read(req: Request<Body>) -> (http::request::Parts, bytes::Bytes) {
 #[test]
 fn replay_reports_a_body_parser_that_refuses_custom_variables() {
     // The broken parser: a valid body with a `custom_variables` member is refused as 400.
-    let broken = |entry: &synthflow_mock::http::Entry, req: Request<Body>| {
+    let broken = |entry: &synthflow_mock::Entry, req: Request<Body>| {
         let (parts, body) = read(req);
         if body.windows(16).any(|w| w == b"custom_variables") {
             return Reply {
@@ -155,7 +155,7 @@ fn replay_reports_a_body_parser_that_refuses_custom_variables() {
 #[test]
 fn replay_reports_a_handler_whose_refusals_are_not_json() {
     // The broken handler: a request with an `Authorization` header gets a plain-text body.
-    let broken = |entry: &synthflow_mock::http::Entry, req: Request<Body>| {
+    let broken = |entry: &synthflow_mock::Entry, req: Request<Body>| {
         let has_auth = req.headers().contains_key("authorization");
         let mut reply = production(entry, req);
         if has_auth && reply.body.is_some() {

@@ -8,8 +8,8 @@ use std::net::TcpStream;
 use axum::body::Body;
 use http::Request;
 use serde_json::Value;
-use synthflow_mock::auth::AdminToken;
-use synthflow_mock::journal::{DEFAULT_MAX_BYTES, FIELD_MAX};
+use synthflow_mock::internals::auth::AdminToken;
+use synthflow_mock::internals::journal::{DEFAULT_MAX_BYTES, FIELD_MAX};
 use synthflow_mock::{app, AdminAccess, AppState, Config, MockServer, Store};
 use tower::ServiceExt;
 

@@ -6,12 +6,12 @@ use serde_json::Value;
 use synthflow_mock::{app, AppState, AuthPolicy, Config, Store, UnknownIdStatus};
 use tower::ServiceExt;
 
-fn router(config: Config) -> synthflow_mock::http::Entry {
+fn router(config: Config) -> synthflow_mock::Entry {
     app(AppState::new(Store::embedded().unwrap(), config))
 }
 
 async fn send(
-    router: synthflow_mock::http::Entry,
+    router: synthflow_mock::Entry,
     req: Request<Body>,
 ) -> (StatusCode, http::HeaderMap, Vec<u8>) {
     let resp = router.oneshot(req).await.unwrap();

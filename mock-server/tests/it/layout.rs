@@ -368,3 +368,65 @@ fn clap_appears_only_in_binary_code() {
         .collect();
     assert!(offenders.is_empty(), "clap in library code: {offenders:?}");
 }
+
+/// The crate's top-level `pub mod`s in lib.rs (unindented lines; the modules inside `internals`
+/// are not top-level), each with the `#[cfg(..)]` lines right above it (`pub(crate) mod` and plain
+/// `mod` are private and left out).
+fn public_modules(lib_rs: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut cfgs: Vec<&str> = Vec::new();
+    for line in lib_rs.lines() {
+        if line.starts_with(char::is_whitespace) {
+            continue;
+        }
+        let code = line.split("//").next().unwrap_or("").trim();
+        if code.starts_with("#[cfg(") {
+            cfgs.push(code);
+        } else if let Some(rest) = code.strip_prefix("pub mod ") {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            out.insert(cfgs.iter().map(|c| format!("{c} ")).collect::<String>() + &name);
+            cfgs.clear();
+        } else if !code.is_empty() && !code.starts_with("#[") {
+            cfgs.clear();
+        }
+    }
+    out
+}
+
+#[test]
+fn the_public_modules_are_mocks_tools_and_internals() {
+    // The narrow API (issue 29): the test user's items at the crate root, two feature modules, and
+    // one hidden module for this repository's own binary, tests, benches and fuzz targets. A new
+    // `pub mod` must be a deliberate change here.
+    let lib = std::fs::read_to_string(src().join("lib.rs")).unwrap();
+    let found = public_modules(&lib);
+    let expected: BTreeSet<String> = [
+        "#[cfg(feature = \"wiremock\")] mocks",
+        "#[cfg(feature = \"tools\")] tools",
+        "internals",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(found, expected, "lib.rs's public modules");
+    // `internals` is hidden from the docs.
+    assert!(
+        lib.contains("#[doc(hidden)]\npub mod internals {"),
+        "internals is #[doc(hidden)]"
+    );
+}
+
+#[test]
+fn the_public_module_scan_sees_a_new_pub_mod() {
+    let found = public_modules(
+        "mod a;\n#[cfg(feature = \"x\")]\npub mod b;\npub(crate) mod c;\n// pub mod d;\npub mod e {\n    pub mod f {}\n}\n",
+    );
+    let expected: BTreeSet<String> = ["#[cfg(feature = \"x\")] b", "e"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(found, expected);
+}

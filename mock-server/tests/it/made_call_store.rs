@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use synthflow_mock::store::summary::SummaryQuery;
+use synthflow_mock::internals::store::summary::SummaryQuery;
 use synthflow_mock::MockServer;
 
 use crate::list::ids_of;
@@ -168,7 +168,7 @@ async fn a_reload_of_the_fixture_folder_keeps_made_calls() {
         .find(|id| *id != made)
         .unwrap();
     std::fs::remove_file(dir.path().join("calls").join(format!("{gone}.json"))).unwrap();
-    let report = synthflow_mock::reload::reload_dir(dir.path(), mock.state());
+    let report = synthflow_mock::internals::reload::reload_dir(dir.path(), mock.state());
     assert_eq!(report.removed, vec![gone.clone()]);
     let r = support::get(&mock, &format!("/calls/{gone}")).await;
     assert_eq!(r.status(), 400, "the deleted fixture is gone");

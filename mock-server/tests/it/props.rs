@@ -40,7 +40,7 @@ fn ids(known: Vec<String>) -> impl Strategy<Value = String> {
 }
 
 fn run(
-    router: &synthflow_mock::http::Entry,
+    router: &synthflow_mock::Entry,
     rt: &tokio::runtime::Runtime,
     uri: &str,
 ) -> (StatusCode, Vec<u8>) {

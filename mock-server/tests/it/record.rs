@@ -60,7 +60,7 @@ async fn start_proxy(rec: Recorder) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = proxy_app(Arc::new(rec));
-    tokio::spawn(synthflow_mock::server::serve_router(
+    tokio::spawn(synthflow_mock::internals::server::serve_router(
         listener,
         app,
         std::future::pending(),

@@ -147,7 +147,7 @@ async fn deleting_a_file_stops_serving_its_call_after_reload() {
         .await
         .unwrap();
     std::fs::remove_file(dir.path().join(format!("{CHANGED}.json"))).unwrap();
-    let report = synthflow_mock::reload::reload_dir(dir.path(), mock.state());
+    let report = synthflow_mock::internals::reload::reload_dir(dir.path(), mock.state());
     assert_eq!(report.removed, [CHANGED]);
     assert!(mock.state().store().get(CHANGED).is_none());
     assert_eq!(mock.state().store().len(), store.len() - 1);

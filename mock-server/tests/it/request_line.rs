@@ -1,5 +1,5 @@
 //! The per-request log line as the binary writes it to a file or a pipe: written straight into
-//! the log buffer (`synthflow_mock::request_log`), it must read exactly like the lines
+//! the log buffer (`synthflow_mock::internals::request_log`), it must read exactly like the lines
 //! `tracing-subscriber` writes around it.
 
 use std::io::{Read, Write};

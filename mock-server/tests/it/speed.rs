@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use synthflow_mock::log_writer::LogBuffer;
-use synthflow_mock::store::{cache, CacheFile};
+use synthflow_mock::internals::log_writer::LogBuffer;
+use synthflow_mock::internals::store::{cache, CacheFile};
 use synthflow_mock::{AppState, Config, LoadOptions, Store};
 
 /// A sink the test can read.
@@ -220,7 +220,7 @@ fn reload_of_named_paths_reads_only_those() {
     change(edited);
     change(untold);
     std::fs::remove_file(calls.join(format!("{deleted}.json"))).unwrap();
-    let report = synthflow_mock::reload::reload_paths(
+    let report = synthflow_mock::internals::reload::reload_paths(
         &fixtures,
         &[
             calls.join(format!("{edited}.json")),
@@ -245,8 +245,11 @@ fn reload_of_named_paths_reads_only_those() {
     assert!(now.get(deleted).is_none());
     drop(now);
     // The folder itself named: everything is read again.
-    let report =
-        synthflow_mock::reload::reload_paths(&fixtures, std::slice::from_ref(&calls), &state);
+    let report = synthflow_mock::internals::reload::reload_paths(
+        &fixtures,
+        std::slice::from_ref(&calls),
+        &state,
+    );
     assert_eq!(report.updated, vec![untold.clone()]);
 }
 
@@ -311,7 +314,7 @@ fn every_bad_file_of_a_large_folder_is_reported_in_path_order() {
         std::fs::write(p, b"{\"response\": 1}").unwrap();
     }
     let err = Store::from_dir(&dir, LoadOptions::default()).unwrap_err();
-    let synthflow_mock::store::StoreError::BadFiles(bad) = err else {
+    let synthflow_mock::StoreError::BadFiles(bad) = err else {
         panic!("{err}");
     };
     let named: Vec<String> = bad.iter().map(|b| b.path.clone()).collect();

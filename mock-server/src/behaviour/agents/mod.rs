@@ -12,7 +12,7 @@
 //!   (`--agents DIR`), every file checked at start with its name and the place that is wrong.
 //!
 //! Nothing here knows HTTP: the handlers (`http/agents.rs`, `http/actions.rs`) read requests and
-//! map [`StoreError`] and [`validate::FieldError`] to the mock's refusals.
+//! map [`AgentError`] and [`validate::FieldError`] to the mock's refusals.
 
 pub mod kinds;
 pub mod render;
@@ -23,7 +23,7 @@ pub mod validate;
 use serde_json::{Map, Value};
 
 pub use seed::{Seed, SeedError};
-pub use store::{Agents, StoreError};
+pub use store::{AgentError, Agents};
 
 /// How many agents (and, separately, actions) are kept by default (`--max-agents`).
 pub const DEFAULT_MAX_AGENTS: usize = 1_000;

@@ -12,9 +12,9 @@ use serde_json::{Map, Value};
 
 use super::{new_id, Action, Agent, Attached, PhoneNumber, Seed};
 
-/// Why a change was refused.
+/// Why a change to the agents and actions was refused (an unknown agent, action or phone number).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
+pub enum AgentError {
     /// No agent has this `model_id`.
     #[error("no agent with model_id {0:?}")]
     UnknownAgent(String),
@@ -90,11 +90,11 @@ struct Book {
 }
 
 impl Book {
-    fn agent_mut(&mut self, id: &str) -> Result<&mut Agent, StoreError> {
+    fn agent_mut(&mut self, id: &str) -> Result<&mut Agent, AgentError> {
         self.agents
             .by_id
             .get_mut(id)
-            .ok_or_else(|| StoreError::UnknownAgent(id.to_owned()))
+            .ok_or_else(|| AgentError::UnknownAgent(id.to_owned()))
     }
 
     fn put_agent(&mut self, agent: Agent, max: usize) {
@@ -181,14 +181,14 @@ impl Agents {
     }
 
     /// Inserts (or replaces) a whole agent; every action it names must exist.
-    pub fn insert_agent(&self, agent: Agent) -> Result<(), StoreError> {
+    pub fn insert_agent(&self, agent: Agent) -> Result<(), AgentError> {
         let mut book = self.book();
         if let Some(a) = agent
             .actions
             .iter()
             .find(|a| !book.actions.by_id.contains_key(&a.action_id))
         {
-            return Err(StoreError::UnknownAction(a.action_id.clone()));
+            return Err(AgentError::UnknownAction(a.action_id.clone()));
         }
         book.put_agent(agent, self.max);
         Ok(())
@@ -214,7 +214,7 @@ impl Agents {
         &self,
         model_id: &str,
         fields: Map<String, Value>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), AgentError> {
         let mut book = self.book();
         let agent = book.agent_mut(model_id)?;
         for (k, v) in fields {
@@ -229,12 +229,12 @@ impl Agents {
     }
 
     /// Deletes an agent.
-    pub fn delete_agent(&self, model_id: &str) -> Result<(), StoreError> {
+    pub fn delete_agent(&self, model_id: &str) -> Result<(), AgentError> {
         self.book()
             .agents
             .remove(model_id)
             .map(drop)
-            .ok_or_else(|| StoreError::UnknownAgent(model_id.to_owned()))
+            .ok_or_else(|| AgentError::UnknownAgent(model_id.to_owned()))
     }
 
     /// Attaches phone numbers (a number already attached stays once).
@@ -242,7 +242,7 @@ impl Agents {
         &self,
         model_id: &str,
         numbers: Vec<PhoneNumber>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), AgentError> {
         let mut book = self.book();
         let agent = book.agent_mut(model_id)?;
         for n in numbers {
@@ -254,13 +254,13 @@ impl Agents {
     }
 
     /// Detaches the phone number with `slug`.
-    pub fn detach_phone_number(&self, model_id: &str, slug: &str) -> Result<(), StoreError> {
+    pub fn detach_phone_number(&self, model_id: &str, slug: &str) -> Result<(), AgentError> {
         let mut book = self.book();
         let agent = book.agent_mut(model_id)?;
         let before = agent.phone_numbers.len();
         agent.phone_numbers.retain(|p| p.slug != slug);
         if agent.phone_numbers.len() == before {
-            return Err(StoreError::UnknownPhoneNumber(slug.to_owned()));
+            return Err(AgentError::UnknownPhoneNumber(slug.to_owned()));
         }
         Ok(())
     }
@@ -313,13 +313,13 @@ impl Agents {
         action_id: &str,
         kind: String,
         config: Value,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), AgentError> {
         let mut book = self.book();
         let action = book
             .actions
             .by_id
             .get_mut(action_id)
-            .ok_or_else(|| StoreError::UnknownAction(action_id.to_owned()))?;
+            .ok_or_else(|| AgentError::UnknownAction(action_id.to_owned()))?;
         match (&mut action.config, config) {
             (Value::Object(old), Value::Object(new)) if action.kind == kind => old.extend(new),
             (_, config) => {
@@ -331,27 +331,27 @@ impl Agents {
     }
 
     /// Deletes an action and detaches it from every agent.
-    pub fn delete_action(&self, action_id: &str) -> Result<(), StoreError> {
+    pub fn delete_action(&self, action_id: &str) -> Result<(), AgentError> {
         let mut book = self.book();
         book.actions
             .remove(action_id)
-            .ok_or_else(|| StoreError::UnknownAction(action_id.to_owned()))?;
+            .ok_or_else(|| AgentError::UnknownAction(action_id.to_owned()))?;
         book.detach_everywhere(action_id);
         Ok(())
     }
 
     /// Attaches actions (named by id or slug) to an agent, all or none; attaching one already
     /// attached replaces its per-agent settings.
-    pub fn attach(&self, model_id: &str, items: Vec<Attached>) -> Result<(), StoreError> {
+    pub fn attach(&self, model_id: &str, items: Vec<Attached>) -> Result<(), AgentError> {
         let mut book = self.book();
         if !book.agents.by_id.contains_key(model_id) {
-            return Err(StoreError::UnknownAgent(model_id.to_owned()));
+            return Err(AgentError::UnknownAgent(model_id.to_owned()));
         }
         let mut resolved = Vec::with_capacity(items.len());
         for mut item in items {
             item.action_id = book
                 .resolve_action(&item.action_id)
-                .ok_or_else(|| StoreError::UnknownAction(item.action_id.clone()))?;
+                .ok_or_else(|| AgentError::UnknownAction(item.action_id.clone()))?;
             resolved.push(item);
         }
         let agent = book.agent_mut(model_id)?;
@@ -369,16 +369,16 @@ impl Agents {
     }
 
     /// Detaches actions from an agent, all or none (each must exist; one not attached is a no-op).
-    pub fn detach(&self, model_id: &str, action_ids: &[String]) -> Result<(), StoreError> {
+    pub fn detach(&self, model_id: &str, action_ids: &[String]) -> Result<(), AgentError> {
         let mut book = self.book();
         if !book.agents.by_id.contains_key(model_id) {
-            return Err(StoreError::UnknownAgent(model_id.to_owned()));
+            return Err(AgentError::UnknownAgent(model_id.to_owned()));
         }
         if let Some(id) = action_ids
             .iter()
             .find(|id| !book.actions.by_id.contains_key(*id))
         {
-            return Err(StoreError::UnknownAction(id.clone()));
+            return Err(AgentError::UnknownAction(id.clone()));
         }
         let agent = book.agent_mut(model_id)?;
         agent.actions.retain(|a| !action_ids.contains(&a.action_id));
@@ -444,7 +444,7 @@ mod tests {
                 vec![Attached::plain(&known), Attached::plain("nope")],
             )
             .unwrap_err();
-        assert_eq!(err, StoreError::UnknownAction("nope".into()));
+        assert_eq!(err, AgentError::UnknownAction("nope".into()));
         assert!(store.agent(&agent).unwrap().actions.is_empty());
         store.attach(&agent, vec![Attached::plain(&known)]).unwrap();
         assert_eq!(store.assistants_of(&known), vec![agent.clone()]);

@@ -2,7 +2,7 @@
 //! the inbound-call webhook ([`inbound`]) and custom actions ([`custom_action`], with their
 //! placeholders in [`template`]); and the information extractors' entries of the post-call
 //! payload ([`extractor`]). Everything sent goes through the one outgoing door
-//! ([`crate::outgoing`]), journaled with the receiver's answer under its kind (`inbound`,
+//! (`outgoing`), journaled with the receiver's answer under its kind (`inbound`,
 //! `action`).
 
 pub mod custom_action;

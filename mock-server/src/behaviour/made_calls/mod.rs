@@ -1,7 +1,7 @@
 //! Calls made through `POST /v2/calls`: from an order to a call record that plays its lifecycle.
 //!
 //! A made call is a real call record from the moment it is made:
-//! - its final record comes from the fixture factory ([`crate::tools::generate::made_call`]),
+//! - its final record comes from the fixture factory (`tools::generate::made_call`),
 //!   seeded from the call id (the first 8 bytes of its SHA-256), so the same id always gives the
 //!   same call; `name`, `phone_number_to`, `model_id`, `phone_number_from` and `prompt_variables`
 //!   (from `custom_variables`) come from the request, the rest follows the generate command's

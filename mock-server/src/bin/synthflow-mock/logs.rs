@@ -1,9 +1,9 @@
 //! The log of `serve`: `tracing` events on stderr, through the buffered writer of
-//! [`synthflow_mock::log_writer`] (a request never waits for stderr; lines are written every few
+//! [`synthflow_mock::internals::log_writer`] (a request never waits for stderr; lines are written every few
 //! milliseconds, and at exit).
 //!
 //! In the plain-text format to a file or a pipe, the per-request line is written straight into
-//! the buffer by [`synthflow_mock::request_log`] (the same text as `tracing-subscriber`'s default
+//! the buffer by [`synthflow_mock::internals::request_log`] (the same text as `tracing-subscriber`'s default
 //! format, at a fraction of the cost). Every other event, and the JSON format, go through
 //! `tracing-subscriber`. Kept with its measurement (issue 29): the same line through
 //! `tracing-subscriber`'s fmt layer cost the default configuration a quarter of its requests a
@@ -12,7 +12,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use synthflow_mock::log_writer::{self, FlushGuard, LogBuffer};
+use synthflow_mock::internals::log_writer::{self, FlushGuard, LogBuffer};
 
 /// The buffer of the running process, for [`flush`] from places that print to stderr directly
 /// or exit.
@@ -86,9 +86,9 @@ pub fn init(json: bool) -> Option<FlushGuard> {
         // No colours (tracing-subscriber without its `ansi` feature: a package less in the first
         // build), so a terminal gets the direct line too.
         logs.with_ansi(false).init();
-        // The per-request line skips `tracing` (synthflow_mock::request_log); the rest is the
-        // default format, the same text. After `init`: the filter is asked here, once.
-        synthflow_mock::request_log::write_directly_to(buffer.clone());
+        // The per-request line skips `tracing` (synthflow_mock::internals::request_log); the rest
+        // is the default format, the same text. After `init`: the filter is asked here, once.
+        synthflow_mock::internals::request_log::write_directly_to(buffer.clone());
     }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

@@ -141,7 +141,12 @@ async fn proxy(recorder: Arc<Recorder>, args: &RecordArgs) -> ExitCode {
     );
     // The proxy is served by the mock's accept loop; the tools stay below the HTTP layers.
     let app = record::proxy_app(recorder);
-    match synthflow_mock::server::serve_router(listener, app, crate::serve::shutdown_signal()).await
+    match synthflow_mock::internals::server::serve_router(
+        listener,
+        app,
+        crate::serve::shutdown_signal(),
+    )
+    .await
     {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 pub use crate::source::{load, SourceArgs};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::Args;
-use synthflow_mock::behaviour::agents::{AgentConfig, Seed};
+use synthflow_mock::internals::behaviour::agents::{AgentConfig, Seed};
+use synthflow_mock::internals::{auth::AdminToken, reload};
 use synthflow_mock::{
-    auth::AdminToken, reload, serve_app_with, AdminAccess, AppState, AuthPolicy, Config, Fault,
-    GlobalFaults, LoadOptions, MadeCallConfig, OutcomeRule, RandomFaults, ScenarioFile,
-    ServeOptions, UnknownIdStatus,
+    serve_app_with, AdminAccess, AppState, AuthPolicy, Config, Fault, GlobalFaults, LoadOptions,
+    MadeCallConfig, OutcomeRule, RandomFaults, ScenarioFile, ServeOptions, UnknownIdStatus,
 };
 
 #[derive(Args, Debug, Clone)]
@@ -85,13 +85,13 @@ pub struct ServeArgs {
     /// Milliseconds from `POST /v2/calls` to the call's final state (a call may ask for its own
     /// with `Prefer: call-duration=MS`).
     #[arg(long, env = "SYNTHFLOW_MOCK_CALL_DURATION_MS", default_value_t = 2000,
-          value_parser = clap::value_parser!(u64).range(0..=synthflow_mock::behaviour::made_calls::MAX_DURATION_MS))]
+          value_parser = clap::value_parser!(u64).range(0..=synthflow_mock::internals::behaviour::made_calls::MAX_DURATION_MS))]
     pub call_duration_ms: u64,
     /// Most made calls kept in memory; beyond it the oldest is evicted (and logged).
     #[arg(long, env = "SYNTHFLOW_MOCK_MAX_MADE_CALLS", default_value_t = 10_000)]
     pub max_made_calls: usize,
     /// Most agents (and, apart, actions) kept in memory; beyond it the oldest is evicted (logged).
-    #[arg(long, env = "SYNTHFLOW_MOCK_MAX_AGENTS", default_value_t = synthflow_mock::behaviour::agents::DEFAULT_MAX_AGENTS)]
+    #[arg(long, env = "SYNTHFLOW_MOCK_MAX_AGENTS", default_value_t = synthflow_mock::internals::behaviour::agents::DEFAULT_MAX_AGENTS)]
     pub max_agents: usize,
     /// `POST /v2/calls` with a model_id that names no agent: 400 instead of accepted.
     #[arg(long, env = "SYNTHFLOW_MOCK_STRICT_AGENTS")]
@@ -114,7 +114,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "SYNTHFLOW_MOCK_JOURNAL_BYTES",
-        default_value_t = synthflow_mock::journal::DEFAULT_MAX_BYTES
+        default_value_t = synthflow_mock::internals::journal::DEFAULT_MAX_BYTES
     )]
     pub journal_bytes: usize,
     /// On SIGTERM/SIGINT, seconds in-flight requests may take to finish before their connections
@@ -363,7 +363,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         // Calls still in their lifecycle are not played on: each is named, with the webhook it
         // would have sent (docs/webhooks.md, "Shutdown").
         let mut unfinished = lifecycles.cancel_all();
-        let default_url = hooks.config().default_url.as_deref().map(synthflow_mock::redact::url);
+        let default_url = hooks.config().default_url.as_deref().map(synthflow_mock::internals::redact::url);
         for u in unfinished.iter_mut().filter(|u| u.webhook_url.is_none()) {
             u.webhook_url.clone_from(&default_url);
         }

@@ -1,10 +1,10 @@
 //! Where `serve` and `list` take their fixtures from: the embedded set, or a folder (checked once,
-//! with the cache of files already checked: see `synthflow_mock::store::cache`).
+//! with the cache of files already checked: see `synthflow_mock::internals::store::cache`).
 
 use std::path::PathBuf;
 
 use clap::Args;
-use synthflow_mock::store::{cache, CacheFile};
+use synthflow_mock::internals::store::{cache, CacheFile};
 use synthflow_mock::{LoadOptions, Store};
 
 #[derive(Args, Debug, Clone)]

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use clap::{Args, Subcommand};
 use http::{HeaderMap, HeaderValue, Method};
 use synthflow::webhook::{sign, PostCallWebhook};
-use synthflow_mock::outgoing::{OutRequest, Outgoing, Sent};
+use synthflow_mock::internals::outgoing::{OutRequest, Outgoing, Sent};
 use synthflow_mock::Store;
 
 #[derive(Args, Debug)]

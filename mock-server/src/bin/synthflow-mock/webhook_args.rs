@@ -2,7 +2,7 @@
 //! and docs/hardening.md).
 
 use clap::Args;
-use synthflow_mock::outgoing::Allow;
+use synthflow_mock::internals::outgoing::Allow;
 use synthflow_mock::{ReceiverFaults, Secret, WebhookConfig};
 
 /// The post-call webhook sender's flags.
@@ -148,7 +148,7 @@ impl WebhookArgs {
             payload: synthflow::webhook::PayloadOptions {
                 collected_variables: self.collected_variables,
             },
-            inbound: synthflow_mock::behaviour::calls_you::inbound::InboundConfig {
+            inbound: synthflow_mock::InboundConfig {
                 timeout: std::time::Duration::from_millis(self.inbound_timeout_ms),
                 default_agent: self.inbound_default_agent.clone(),
                 headers: self
