@@ -80,6 +80,8 @@
 //! | `wiremock` | `mocks`: ready-made `wiremock::Mock`s |
 
 #![warn(missing_docs)]
+// Every type a public item hands out can be named: at the root, or under `internals`.
+#![warn(unnameable_types)]
 
 mod auth;
 mod behaviour;
@@ -157,6 +159,10 @@ pub mod internals {
     /// `request_log`: the per-request log line.
     pub mod request_log {
         pub use crate::request_log::*;
+    }
+    /// `ring`: the numbered ring, bounded in entries and bytes, behind every journal.
+    pub mod ring {
+        pub use crate::ring::*;
     }
     /// `server`: the accept loop on a socket.
     pub mod server {
