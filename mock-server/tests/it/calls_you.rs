@@ -28,6 +28,8 @@ enum Reply {
     Json(u16, Value),
     Raw(u16, &'static str, Vec<u8>),
     Silent,
+    /// A 200 whose JSON body starts and never ends (a byte every 50 ms).
+    Endless,
 }
 
 type Shared = (Arc<Mutex<Vec<Got>>>, Arc<Mutex<Vec<(String, Reply)>>>);
@@ -86,6 +88,20 @@ async fn any(
         Reply::Silent => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             ().into_response()
+        }
+        Reply::Endless => {
+            let bytes = futures_util::stream::unfold(true, |first| async move {
+                if !first {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                let chunk = bytes::Bytes::from_static(if first { b"{\"a\": [" } else { b" " });
+                Some((Ok::<_, std::io::Error>(chunk), false))
+            });
+            (
+                [(http::header::CONTENT_TYPE, "application/json")],
+                axum::body::Body::from_stream(bytes),
+            )
+                .into_response()
         }
     }
 }
@@ -278,11 +294,12 @@ async fn a_failing_action_is_an_error_message_and_the_call_goes_on() {
             "not JSON",
         ),
         (
-            Reply::Raw(200, "application/json", vec![b' '; 200_000]),
+            Reply::Raw(200, "application/json", vec![b' '; 10_000_000]),
             "cut",
         ),
         (Reply::Raw(302, "text/plain", b"moved".to_vec()), "HTTP 302"),
         (Reply::Silent, "timed out"),
+        (Reply::Endless, "timed out"),
     ] {
         let e = Endpoints::start().await;
         e.reply("/action", reply);
@@ -465,6 +482,29 @@ async fn bad_inbound_replies_are_journaled_with_the_reason_and_retried() {
         "{:?}",
         attempts[0]
     );
+}
+
+#[tokio::test]
+async fn an_inbound_reply_that_never_ends_is_a_timeout_retried_then_a_hang_up() {
+    let e = Endpoints::start().await;
+    e.reply("/inbound", Reply::Endless);
+    let mock = mock(Duration::from_millis(400), None).await;
+    let model = mock.add_agent(agent_body(&e)).unwrap();
+    let id = mock
+        .inbound_call("+15555550145", "+15555550999", Some(&model))
+        .unwrap();
+    let call = wait_call(&mock, &id, false).await;
+    assert_eq!(call["status"], "canceled");
+    let attempts: Vec<_> = mock
+        .webhook_deliveries()
+        .into_iter()
+        .filter(|d| d.kind == "inbound")
+        .collect();
+    assert_eq!(attempts.len(), 4, "{attempts:?}");
+    for a in &attempts {
+        let why = a.error.as_deref().unwrap_or("");
+        assert!(why.contains("timed out"), "{a:?}");
+    }
 }
 
 #[tokio::test]
