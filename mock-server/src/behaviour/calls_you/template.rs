@@ -68,23 +68,21 @@ fn placeholder(s: &str) -> Option<(&str, usize)> {
     valid.then_some((name, open.len() + end + close.len()))
 }
 
+/// What a value placed in a URL keeps as is: RFC 3986's unreserved characters; the rest is
+/// percent-encoded.
+const URL_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 fn escaped(v: &str, escape: Escape) -> String {
     match escape {
         Escape::Json => {
             let quoted = serde_json::to_string(v).unwrap_or_default();
             quoted[1..quoted.len() - 1].to_owned()
         }
-        Escape::Url => {
-            let mut out = String::with_capacity(v.len());
-            for b in v.bytes() {
-                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                    out.push(b as char);
-                } else {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            }
-            out
-        }
+        Escape::Url => percent_encoding::utf8_percent_encode(v, URL_VALUE).to_string(),
         Escape::Header => v.chars().filter(|c| !c.is_control()).collect(),
     }
 }
