@@ -295,7 +295,10 @@ impl Template {
                 detail.insert("category".into(), Value::String(c.to_owned()));
             }
             if detail.contains_key("request_id") {
-                detail.insert("request_id".into(), Value::String(crate::ids::new_uuid()));
+                detail.insert(
+                    "request_id".into(),
+                    Value::String(uuid::Uuid::new_v4().to_string()),
+                );
             }
             if detail.contains_key("timestamp") {
                 let now = chrono::Utc::now()

@@ -89,7 +89,6 @@ mod config;
 mod error;
 mod expectations;
 mod http;
-mod ids;
 mod journal;
 mod log_writer;
 mod mock_server;

@@ -165,5 +165,5 @@ impl Action {
 /// A new id in the format the document gives `model_id` and `action_id` (it says only "string";
 /// the live ids are UUIDs).
 pub fn new_id() -> String {
-    crate::ids::new_uuid()
+    uuid::Uuid::new_v4().to_string()
 }

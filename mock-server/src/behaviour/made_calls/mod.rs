@@ -102,7 +102,7 @@ pub fn seed_of(call_id: &str) -> u64 {
 
 /// A fresh call id (UUID v4).
 pub fn new_call_id() -> String {
-    crate::ids::new_uuid()
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// Why a call could not be made (a factory or contract bug: the answer is a 500).

@@ -108,7 +108,9 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
 }
 
 fn uuid(rng: &mut ChaCha8Rng) -> String {
-    crate::ids::uuid_v4_from(rng.random())
+    uuid::Builder::from_random_bytes(rng.random())
+        .into_uuid()
+        .to_string()
 }
 
 /// The exact 200 body of a call: the one-element envelope, compact, no trailing newline.
