@@ -450,28 +450,33 @@ async fn a_silent_inbound_endpoint_gets_four_requests_then_the_default_agent_or_
     }
 }
 
-#[tokio::test]
-async fn bad_inbound_replies_are_journaled_with_the_reason_and_retried() {
+/// An inbound call to an agent whose endpoint answers `reply` every time (400 ms a request, no
+/// default agent): the call's record once decided, and the inbound attempts journaled.
+async fn inbound_answered(reply: Reply) -> (Value, Vec<synthflow_mock::Delivery>) {
     let e = Endpoints::start().await;
-    e.reply(
-        "/inbound",
-        Reply::Json(
-            200,
-            json!({"call_inbound": {"custom_variables": ["not", "an", "object"]}}),
-        ),
-    );
-    let mock = mock(Duration::from_millis(500), None).await;
+    e.reply("/inbound", reply);
+    let mock = mock(Duration::from_millis(400), None).await;
     let model = mock.add_agent(agent_body(&e)).unwrap();
     let id = mock
         .inbound_call("+15555550144", "+15555550999", Some(&model))
         .unwrap();
     let call = wait_call(&mock, &id, false).await;
-    assert_eq!(call["status"], "canceled");
-    let attempts: Vec<_> = mock
+    let attempts = mock
         .webhook_deliveries()
         .into_iter()
         .filter(|d| d.kind == "inbound")
         .collect();
+    (call, attempts)
+}
+
+#[tokio::test]
+async fn bad_inbound_replies_are_journaled_with_the_reason_and_retried() {
+    let (call, attempts) = inbound_answered(Reply::Json(
+        200,
+        json!({"call_inbound": {"custom_variables": ["not", "an", "object"]}}),
+    ))
+    .await;
+    assert_eq!(call["status"], "canceled");
     assert_eq!(attempts.len(), 4);
     assert!(
         attempts[0]
@@ -486,20 +491,8 @@ async fn bad_inbound_replies_are_journaled_with_the_reason_and_retried() {
 
 #[tokio::test]
 async fn an_inbound_reply_that_never_ends_is_a_timeout_retried_then_a_hang_up() {
-    let e = Endpoints::start().await;
-    e.reply("/inbound", Reply::Endless);
-    let mock = mock(Duration::from_millis(400), None).await;
-    let model = mock.add_agent(agent_body(&e)).unwrap();
-    let id = mock
-        .inbound_call("+15555550145", "+15555550999", Some(&model))
-        .unwrap();
-    let call = wait_call(&mock, &id, false).await;
+    let (call, attempts) = inbound_answered(Reply::Endless).await;
     assert_eq!(call["status"], "canceled");
-    let attempts: Vec<_> = mock
-        .webhook_deliveries()
-        .into_iter()
-        .filter(|d| d.kind == "inbound")
-        .collect();
     assert_eq!(attempts.len(), 4, "{attempts:?}");
     for a in &attempts {
         let why = a.error.as_deref().unwrap_or("");
