@@ -261,6 +261,16 @@ impl Webhooks {
         &self.shared.config
     }
 
+    /// Where the post-call webhook of a call whose own URL (the request's, else its agent's) is
+    /// `webhook_url` goes: that URL unless it is absent or blank, else the default URL; `None`:
+    /// nowhere.
+    pub fn destination(&self, webhook_url: Option<&str>) -> Option<String> {
+        webhook_url
+            .filter(|u| !u.trim().is_empty())
+            .map(str::to_owned)
+            .or_else(|| self.shared.config.default_url.clone())
+    }
+
     /// Queues the post-call webhook of a final call: `call_envelope` is the final
     /// `GET /v2/calls/{id}` body (the envelope with one call), `webhook_url` the call's
     /// `external_webhook_url` (else the default URL is used). Returns at once; call from within a
@@ -270,11 +280,7 @@ impl Webhooks {
         webhook_url: Option<&str>,
         call_envelope: &[u8],
     ) -> Result<(), PostError> {
-        let url = webhook_url
-            .filter(|u| !u.trim().is_empty())
-            .map(str::to_owned)
-            .or_else(|| self.shared.config.default_url.clone())
-            .ok_or(PostError::NoUrl)?;
+        let url = self.destination(webhook_url).ok_or(PostError::NoUrl)?;
         let payload = PostCallWebhook::from_envelope_with(
             call_envelope,
             self.shared.config.payload,

@@ -363,9 +363,11 @@ pub fn run(args: ServeArgs) -> ExitCode {
         // Calls still in their lifecycle are not played on: each is named, with the webhook it
         // would have sent (docs/webhooks.md, "Shutdown").
         let mut unfinished = lifecycles.cancel_all();
-        let default_url = hooks.config().default_url.as_deref().map(synthflow_mock::internals::redact::url);
-        for u in unfinished.iter_mut().filter(|u| u.webhook_url.is_none()) {
-            u.webhook_url.clone_from(&default_url);
+        for u in &mut unfinished {
+            // The same choice of URL as a delivery's (the call's own, else the default).
+            u.webhook_url = hooks
+                .destination(u.webhook_url.as_deref())
+                .map(|url| synthflow_mock::internals::redact::url(&url));
         }
         let report = hooks.shutdown(grace).await;
         let warn = |text: String| crate::logs::line(false, "WARN", &text);
